@@ -1,0 +1,145 @@
+"""Condition vectors over the categorical columns (training-by-sampling).
+
+The condition vector holds one one-hot group per categorical column. While
+training, each row picks one column uniformly and one of its categories with
+probability proportional to log(1 + count), so rare categories are seen often
+enough to be learned; the real rows shown to the critic (and used as the
+correlation target) are drawn with the same conditions. Some rows also carry
+the real row's categories of further columns, so that several ``--where``
+conditions can be combined at sampling time. At sampling time the category is
+drawn with the training data's own frequencies, so the class mix matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from corrgan.errors import CorrganError
+from corrgan.transform import CategoricalColumn, TableTransform
+
+# share of further columns that a training condition also fixes
+EXTRA_CONDITION_RATE = 0.2
+
+
+@dataclass
+class ConditionGroup:
+    """One conditionable column: its model-space block and condition block."""
+
+    column: str
+    start: int
+    end: int
+    condition_start: int
+    frequencies: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return self.end - self.start
+
+
+class ConditionSampler:
+    """Draws conditions, and real rows that satisfy them, from a data matrix."""
+
+    def __init__(self, transform: TableTransform, data: np.ndarray | None = None):
+        self.groups: list[ConditionGroup] = []
+        offset = 0
+        for block in transform.layout:
+            column = transform.column(block.column)
+            if block.role != "value" or not isinstance(column, CategoricalColumn):
+                continue
+            group = ConditionGroup(
+                block.column,
+                block.start,
+                block.end,
+                offset,
+                np.asarray(column.frequencies, dtype=np.float64),
+            )
+            self.groups.append(group)
+            offset += block.width
+        self.dim = offset
+        self.num_rows = 0 if data is None else data.shape[0]
+        if data is not None:
+            self._index_rows(data)
+
+    def _index_rows(self, data: np.ndarray) -> None:
+        """Sort the rows by category per group, for vectorised matching."""
+        self._category_of_row = []
+        self._order, self._starts, self._counts = [], [], []
+        for group in self.groups:
+            category = data[:, group.start : group.end].argmax(axis=1)
+            counts = np.bincount(category, minlength=group.width)
+            self._category_of_row.append(category)
+            self._order.append(np.argsort(category, kind="stable"))
+            self._starts.append(np.concatenate([[0], np.cumsum(counts)[:-1]]))
+            self._counts.append(counts)
+        self._train_probs = []
+        for counts in self._counts:
+            weights = np.log1p(counts.astype(np.float64))
+            self._train_probs.append(weights / weights.sum())
+
+    @property
+    def model_groups(self) -> list[tuple[int, int]]:
+        return [(group.start, group.end) for group in self.groups]
+
+    @property
+    def condition_groups(self) -> list[tuple[int, int]]:
+        return [
+            (group.condition_start, group.condition_start + group.width)
+            for group in self.groups
+        ]
+
+    def sample_train(
+        self, rows: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conditions ``(rows, dim)`` and indices of real rows that match them."""
+        condition = np.zeros((rows, self.dim), dtype=np.float32)
+        if not self.groups:
+            return condition, rng.integers(0, self.num_rows, size=rows)
+        chosen_group = rng.integers(0, len(self.groups), size=rows)
+        indices = np.empty(rows, dtype=np.int64)
+        for number, group in enumerate(self.groups):
+            members = np.nonzero(chosen_group == number)[0]
+            if not len(members):
+                continue
+            probs = self._train_probs[number]
+            category = rng.choice(group.width, size=len(members), p=probs)
+            offset = rng.random(len(members)) * self._counts[number][category]
+            position = self._starts[number][category] + offset.astype(np.int64)
+            indices[members] = self._order[number][position]
+        # fix further columns to the real row's own categories, now and then
+        for number, group in enumerate(self.groups):
+            active = (chosen_group == number) | (
+                rng.random(rows) < EXTRA_CONDITION_RATE
+            )
+            rows_on = np.nonzero(active)[0]
+            category = self._category_of_row[number][indices[rows_on]]
+            condition[rows_on, group.condition_start + category] = 1.0
+        return condition, indices
+
+    def sample_generation(self, rows: int, rng: np.random.Generator) -> np.ndarray:
+        """Conditions for generation, following the data's category frequencies."""
+        condition = np.zeros((rows, self.dim), dtype=np.float32)
+        if not self.groups:
+            return condition
+        chosen_group = rng.integers(0, len(self.groups), size=rows)
+        for number, group in enumerate(self.groups):
+            members = np.nonzero(chosen_group == number)[0]
+            probs = group.frequencies / group.frequencies.sum()
+            category = rng.choice(group.width, size=len(members), p=probs)
+            condition[members, group.condition_start + category] = 1.0
+        return condition
+
+    def fixed(self, rows: int, levels: dict[str, int]) -> np.ndarray:
+        """Conditions that fix ``column -> level index`` on every row."""
+        condition = np.zeros((rows, self.dim), dtype=np.float32)
+        by_name = {group.column: group for group in self.groups}
+        for column, level in levels.items():
+            if column not in by_name:
+                raise CorrganError(
+                    f"--where {column}=...: {column} is not a categorical column "
+                    f"of this model; conditionable columns: "
+                    f"{', '.join(by_name) or 'none'}"
+                )
+            condition[:, by_name[column].condition_start + level] = 1.0
+        return condition

@@ -1,0 +1,266 @@
+"""Reading tables (Parquet or CSV) and writing them atomically.
+
+Reading goes through pyarrow so that column types are the ones the file
+declares. A :class:`TableSource` never hands out the whole table unless asked:
+statistics are fitted on a bounded, seeded sample and the transform runs batch
+by batch, so that a larger-than-memory mode needs no new reader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as pa_ds
+import pyarrow.parquet as pq
+
+from corrgan.errors import CorrganError
+
+logger = logging.getLogger(__name__)
+
+PARQUET_MAGIC = b"PAR1"
+
+
+class TableSource:
+    """A table on disk, read lazily: its schema, row count, samples and batches.
+
+    Args:
+        path: a Parquet file, a directory of Parquet files read as one dataset,
+            or a CSV file.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.format = _detect_format(self.path)
+        self._table: pa.Table | None = None
+        self._dataset: pa_ds.Dataset | None = None
+        try:
+            if self.format == "csv":
+                _check_csv_header(self.path)
+                self._table = pa_csv.read_csv(self.path)
+            else:
+                self._dataset = pa_ds.dataset(self.path, format="parquet")
+                # touch every file's footer now, so a truncated file fails here
+                self.num_rows = self._dataset.count_rows()
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as err:
+            raise CorrganError(
+                f"cannot read {self.path} as {self.format.upper()}: "
+                f"{_first_line(err)}; check that the file is complete and not "
+                "corrupted"
+            ) from None
+        if self._table is not None:
+            self.num_rows = self._table.num_rows
+        self.schema: pa.Schema = (
+            self._table.schema if self._table is not None else self._dataset.schema
+        )
+        _check_unique_names(self.schema.names, self.path)
+
+    @classmethod
+    def from_table(cls, table: pa.Table, name: str = "<memory>") -> TableSource:
+        """A source over a table already in memory."""
+        source = cls.__new__(cls)
+        source.path, source.format = Path(name), "memory"
+        source._table, source._dataset = table, None
+        source.num_rows, source.schema = table.num_rows, table.schema
+        _check_unique_names(table.schema.names, source.path)
+        return source
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """Return the whole table (or some of its columns) in memory."""
+        if self._table is not None:
+            return self._table.select(columns) if columns else self._table
+        return self._guard(lambda: self._dataset.to_table(columns=columns))
+
+    def sample(self, max_rows: int, seed: int) -> pa.Table:
+        """Return at most ``max_rows`` rows drawn without replacement, seeded.
+
+        The whole table when it has no more rows than that, in file order.
+        """
+        if self.num_rows <= max_rows:
+            return self.read()
+        rng = np.random.default_rng(seed)
+        indices = np.sort(rng.choice(self.num_rows, size=max_rows, replace=False))
+        if self._table is not None:
+            return self._table.take(indices)
+        return self._guard(lambda: self._dataset.take(indices))
+
+    def iter_batches(self, batch_rows: int = 65_536) -> Iterator[pa.Table]:
+        """Yield the table in consecutive batches of at most ``batch_rows`` rows."""
+        if self._table is not None:
+            for start in range(0, self.num_rows, batch_rows):
+                yield self._table.slice(start, batch_rows)
+            return
+        try:
+            for batch in self._dataset.to_batches(batch_size=batch_rows):
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
+            raise CorrganError(
+                f"cannot read {self.path}: {_first_line(err)}; check that the "
+                "file is complete and not corrupted"
+            ) from None
+
+    def _guard(self, read):
+        try:
+            return read()
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
+            raise CorrganError(
+                f"cannot read {self.path}: {_first_line(err)}; check that the "
+                "file is complete and not corrupted"
+            ) from None
+
+
+def read_table(path: Path | str) -> pa.Table:
+    """Read a whole Parquet or CSV table into memory."""
+    return TableSource(path).read()
+
+
+def _detect_format(path: Path) -> str:
+    """Tell Parquet from CSV by content where possible, by suffix otherwise."""
+    if not path.exists():
+        raise CorrganError(
+            f"no such file or directory: {path}; check the path (Parquet file, "
+            "directory of Parquet files, or CSV file)"
+        )
+    if path.is_dir():
+        if not any(path.rglob("*.parquet")):
+            raise CorrganError(
+                f"directory {path} holds no *.parquet files; point at a Parquet "
+                "file, a directory of Parquet files, or a CSV file"
+            )
+        return "parquet"
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head == PARQUET_MAGIC or path.suffix.lower() in {".parquet", ".pq"}:
+        return "parquet"
+    if path.suffix.lower() in {".csv", ".txt", ".tsv"} or _looks_like_text(path):
+        return "csv"
+    raise CorrganError(
+        f"{path} is neither Parquet nor CSV; convert it to one of those formats"
+    )
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        chunk = handle.read(4096)
+    if not chunk or b"\x00" in chunk:
+        return False
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_csv_header(path: Path) -> None:
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise CorrganError(
+            f"{path} is empty: a CSV needs a header line and at least two rows"
+        )
+    _check_unique_names(header, path)
+
+
+def _check_unique_names(names: list[str], path: Path) -> None:
+    seen: set[str] = set()
+    duplicates = sorted({name for name in names if name in seen or seen.add(name)})
+    if duplicates:
+        raise CorrganError(
+            f"{path} has duplicate column names: {', '.join(duplicates)}; "
+            "rename them so that every column name is unique"
+        )
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; rename it to ``final`` on success.
+
+    On any exception the temporary file is removed and ``final`` is left as it
+    was, so a reader never sees a half-written output.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix=".tmp", dir=final.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    # mkstemp creates the file private; give it the permissions of a plain open
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
+    try:
+        yield temporary
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class TableWriter:
+    """Write a table batch by batch to Parquet or CSV under a temporary name.
+
+    The file appears under its final name only when :meth:`close` succeeds;
+    used as a context manager, an exception removes the partial file.
+    """
+
+    def __init__(self, path: Path | str, schema: pa.Schema, file_format: str):
+        if file_format not in {"parquet", "csv"}:
+            raise ValueError(f"unknown format {file_format!r}")
+        self.path = Path(path)
+        self.schema = schema
+        self.rows_written = 0
+        self._atomic = atomic_path(self.path)
+        self._temporary = self._atomic.__enter__()
+        if file_format == "parquet":
+            self._writer = pq.ParquetWriter(self._temporary, schema)
+        else:
+            self._writer = pa_csv.CSVWriter(self._temporary, schema)
+
+    def write(self, table: pa.Table) -> None:
+        """Append one batch (a row group, for Parquet)."""
+        self._writer.write_table(table)
+        self.rows_written += table.num_rows
+
+    def close(self) -> None:
+        """Finish the file and move it to its final name."""
+        self._writer.close()
+        self._atomic.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        """Drop the partial file."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        with contextlib.suppress(BaseException):
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self.abort(exc)
+
+
+def write_table(table: pa.Table, path: Path | str) -> None:
+    """Write a whole table atomically; the format follows the suffix."""
+    path = Path(path)
+    file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
+    with TableWriter(path, table.schema, file_format) as writer:
+        writer.write(table)

@@ -1,0 +1,117 @@
+"""Losses: the correlation constraint, the gradient penalty, the condition loss.
+
+Shapes: ``b`` rows, ``w`` model-space columns.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+# keeps the correlation of a (nearly) constant column finite
+STD_EPS = 1e-6
+
+
+def batch_moments(x: torch.Tensor, all_ranks: bool = False) -> tuple[torch.Tensor, ...]:
+    """Row count, column sums and cross-product sums of ``x`` ``(b, w)``.
+
+    With ``all_ranks`` the three are summed over every process with an
+    autograd-aware all-reduce, so the moments (and any loss built on them) are
+    those of the global batch and identical on every rank, while gradients
+    still reach each rank's own rows.
+    """
+    count = torch.tensor(float(x.shape[0]), device=x.device, dtype=x.dtype)
+    total = x.sum(dim=0)
+    cross = x.T @ x
+    if all_ranks and dist.is_available() and dist.is_initialized():
+        if x.requires_grad:
+            from torch.distributed.nn.functional import all_reduce
+
+            total, cross = all_reduce(total), all_reduce(cross)
+        else:
+            total, cross = total.clone(), cross.clone()
+            dist.all_reduce(total)
+            dist.all_reduce(cross)
+        count = count * dist.get_world_size()
+    return count, total, cross
+
+
+def correlation_from_moments(
+    count: torch.Tensor, total: torch.Tensor, cross: torch.Tensor
+) -> torch.Tensor:
+    """Pearson correlation matrix ``(w, w)`` from :func:`batch_moments`."""
+    mean = total / count
+    covariance = (cross - count * torch.outer(mean, mean)) / (count - 1)
+    std = torch.sqrt(torch.clamp(torch.diagonal(covariance), min=0.0) + STD_EPS)
+    return covariance / torch.outer(std, std)
+
+
+def correlation(x: torch.Tensor, all_ranks: bool = False) -> torch.Tensor:
+    """Pearson correlation matrix of the columns of ``x``."""
+    return correlation_from_moments(*batch_moments(x, all_ranks))
+
+
+def correlation_loss(
+    fake: torch.Tensor, real_corr: torch.Tensor, all_ranks: bool = False
+) -> torch.Tensor:
+    """Mean squared gap between the fake batch's correlations and the target.
+
+    ``d(C_fake, C_real) = mean_{i<j} (C_fake[i, j] - C_real[i, j])^2`` over
+    the upper triangle of the ``(w, w)`` Pearson matrices of the model-space
+    batch (normal scores and category indicators). Squared, so that large
+    gaps dominate and the gradient vanishes smoothly at the target; it costs
+    one ``(w, b) @ (b, w)`` product. Columns that are constant within the batch
+    get correlation 0 with every other column.
+    """
+    fake_corr = correlation(fake, all_ranks)
+    rows, cols = torch.triu_indices(*fake_corr.shape, offset=1, device=fake.device)
+    gap = fake_corr[rows, cols] - real_corr[rows, cols]
+    return (gap**2).mean() if gap.numel() else fake.sum() * 0.0
+
+
+def gradient_penalty(
+    critic: torch.nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """WGAN-GP: ``E[(||grad_x D(x_hat)||_2 - 1)^2]`` on real/fake interpolates.
+
+    ``x_hat = a * real + (1 - a) * fake`` with ``a ~ U(0, 1)`` drawn per pack of
+    ``critic.pac`` rows, so each packed input stays on one interpolation line.
+    """
+    pac = getattr(critic, "pac", 1)
+    packs = real.shape[0] // pac
+    alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device)
+    alpha = alpha.expand(packs, pac, 1).reshape(-1, 1).to(real.dtype)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = critic(mixed)
+    (gradients,) = torch.autograd.grad(
+        scores.sum(), mixed, create_graph=True, only_inputs=True
+    )
+    norms = gradients.reshape(packs, -1).norm(2, dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+def condition_loss(
+    logits: torch.Tensor,
+    condition: torch.Tensor,
+    groups: list[tuple[int, int]],
+    condition_groups: list[tuple[int, int]],
+) -> torch.Tensor:
+    """Cross-entropy between the conditioned group's logits and its category.
+
+    ``groups[k]`` is the k-th conditionable block in model space and
+    ``condition_groups[k]`` the same block in the condition vector. Rows whose
+    condition is not on a group contribute nothing to that group's term.
+    """
+    total = logits.new_zeros(())
+    for (start, end), (c_start, c_end) in zip(groups, condition_groups, strict=True):
+        target = condition[:, c_start:c_end]
+        active = target.sum(dim=1)
+        per_row = F.cross_entropy(
+            logits[:, start:end], target.argmax(dim=1), reduction="none"
+        )
+        total = total + (per_row * active).sum()
+    return total / logits.shape[0]

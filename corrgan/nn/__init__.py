@@ -1,0 +1,1 @@
+"""The networks: the attention generator, its MLP ablation, the discriminator."""

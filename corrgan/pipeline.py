@@ -1,0 +1,216 @@
+"""``corrgan train`` end to end: read, type, split, fit, train, save, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from accelerate.utils import broadcast_object_list
+
+from corrgan.config import RunConfig
+from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource, atomic_path, read_table, write_table
+from corrgan.model_store import TRANSFORM_FILE, save_model
+from corrgan.schema import infer_schema
+from corrgan.training import Trainer, TrainResult, make_accelerator
+from corrgan.transform import TableTransform, read_transform
+
+logger = logging.getLogger(__name__)
+
+MIN_ROWS = 10
+RUNS_ROOT = Path("runs")
+
+
+@dataclass
+class RunOutcome:
+    """Where a run went and how training ended."""
+
+    run_dir: Path
+    result: TrainResult
+    report: dict | None = None
+
+
+def load_source(config: RunConfig) -> tuple[TableSource, str]:
+    """The table to learn (the built-in wine table when no path is given)."""
+    if config.data.data is None:
+        if config.data.target is None:
+            config.data.target = DEFAULT_TARGET
+        return TableSource.from_table(load_wine(), DEFAULT_NAME), DEFAULT_NAME
+    source = TableSource(config.data.data)
+    return source, str(source.path)
+
+
+def check_rows(num_rows: int, where: str) -> None:
+    if num_rows == 0:
+        raise CorrganError(
+            f"{where} has no rows (only a header, or an empty dataset); corrgan "
+            f"needs at least {MIN_ROWS} rows to learn from"
+        )
+    if num_rows < MIN_ROWS:
+        raise CorrganError(
+            f"{where} has {num_rows} row(s); corrgan needs at least {MIN_ROWS} "
+            "rows to learn from"
+        )
+
+
+def split_rows(
+    table: pa.Table, fraction: float, target: str | None, seed: int
+) -> tuple[pa.Table, pa.Table]:
+    """A seeded train/test split, stratified on ``target`` when given.
+
+    Each class sends ``round(fraction * size)`` rows to the test split, but
+    always keeps at least one row for training.
+    """
+    rng = np.random.default_rng([seed, 7])
+    if fraction == 0:
+        return table, table.slice(0, 0)
+    if target is None:
+        order = rng.permutation(table.num_rows)
+        cut = int(round(fraction * table.num_rows))
+        test, train = np.sort(order[:cut]), np.sort(order[cut:])
+    else:
+        labels = pc.cast(table.column(target), pa.string()).to_numpy(
+            zero_copy_only=False
+        )
+        labels = np.array(
+            ["\x00null" if v is None else v for v in labels], dtype=object
+        )
+        test_parts, train_parts = [], []
+        for label in sorted(set(labels)):
+            members = rng.permutation(np.nonzero(labels == label)[0])
+            cut = min(int(round(fraction * len(members))), len(members) - 1)
+            test_parts.append(members[:cut])
+            train_parts.append(members[cut:])
+        test = np.sort(np.concatenate(test_parts))
+        train = np.sort(np.concatenate(train_parts))
+    return table.take(train), table.take(test)
+
+
+def _new_run_dir(name: str) -> Path:
+    stem = Path(name).stem or "run"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = RUNS_ROOT / f"{stamp}-{stem}"
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = RUNS_ROOT / f"{stamp}-{stem}-{suffix}"
+    return run_dir
+
+
+def _point_latest(run_dir: Path) -> None:
+    """Make ``runs/latest`` a relative symlink to the newest run, atomically."""
+    if run_dir.parent.resolve() != RUNS_ROOT.resolve():
+        return
+    link = RUNS_ROOT / "latest"
+    temporary = RUNS_ROOT / f".latest-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.name)
+    os.replace(temporary, link)
+
+
+def _prepare_data(
+    config: RunConfig, run_dir: Path, resume: bool
+) -> tuple[pa.Table, pa.Table, TableTransform]:
+    """Splits and transform: reused from the run directory when resuming."""
+    train_path, test_path = run_dir / "train.parquet", run_dir / "test.parquet"
+    transform_path = run_dir / TRANSFORM_FILE
+    if resume and train_path.exists() and transform_path.exists():
+        return (
+            read_table(train_path),
+            read_table(test_path),
+            read_transform(transform_path),
+        )
+    source, where = load_source(config)
+    num_rows = source.num_rows
+    check_rows(num_rows, where)
+    data = config.data
+    sample = source.sample(data.fit_sample_rows, config.train.seed)
+    schema = infer_schema(sample, data, where)
+    table = source.read(schema.names)
+    train, test = split_rows(table, data.test_fraction, data.target, config.train.seed)
+    check_rows(train.num_rows, f"the training split of {where}")
+    transform = TableTransform.fit(
+        train, schema, data.fit_sample_rows, config.train.seed
+    )
+    return train, test, transform
+
+
+def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcome:
+    """Train a model as ``config`` says and leave a complete run directory."""
+    if resume and out is None:
+        raise CorrganError("--resume needs --out RUN_DIR: the run to continue")
+    if out is not None and resume and (out / "config.json").exists():
+        logger.info("resuming %s with its saved configuration", out)
+    run_dir = out
+
+    # one process picks the run directory; the others follow it
+    name = config.data.data or DEFAULT_NAME
+    chosen = [str(run_dir) if run_dir else str(_new_run_dir(name))]
+    accelerator = make_accelerator(
+        config.train.mixed_precision, config.train.log_with, Path(chosen[0])
+    )
+    if accelerator.num_processes > 1:
+        broadcast_object_list(chosen)
+    run_dir = Path(chosen[0])
+
+    # the data, typed, split and transformed
+    with accelerator.main_process_first():
+        train, test, transform = _prepare_data(config, run_dir, resume)
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _point_latest(run_dir)
+        with atomic_path(run_dir / "config.json") as path:
+            path.write_text(json.dumps(config.to_dict(), indent=1))
+        write_table(train, run_dir / "train.parquet")
+        write_table(test, run_dir / "test.parquet")
+        with atomic_path(run_dir / TRANSFORM_FILE) as path:
+            path.write_text(transform.to_json())
+        logger.info(
+            "run directory %s: %d training rows, %d held out, %d model-space columns",
+            run_dir,
+            train.num_rows,
+            test.num_rows,
+            transform.width,
+        )
+    accelerator.wait_for_everyone()
+    if config.train.log_with:
+        accelerator.init_trackers("corrgan", config=_flat_config(config))
+
+    # training
+    trainer = Trainer(
+        config, transform, transform.transform(train), run_dir, accelerator
+    )
+    result = trainer.train(resume=resume)
+    outcome = RunOutcome(run_dir, result)
+    if result.interrupted:
+        return outcome
+
+    # the trained model, then the fidelity report on the held-out rows
+    if accelerator.is_main_process:
+        save_model(run_dir, trainer.ema, transform, config.model, config.data.target)
+        logger.info("trained %d steps in %.1f s", result.steps_done, result.seconds)
+        if test.num_rows:
+            from corrgan.final_report import write_run_report
+
+            outcome.report = write_run_report(run_dir, train, test, config)
+    accelerator.wait_for_everyone()
+    if config.train.log_with:
+        accelerator.end_training()
+    return outcome
+
+
+def _flat_config(config: RunConfig) -> dict:
+    flat = {}
+    for section, values in config.to_dict().items():
+        for key, value in values.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                flat[f"{section}.{key}"] = value
+    return flat

@@ -1,0 +1,243 @@
+"""Column kinds: inferred from the file's declared types, overridden by flags.
+
+Kinds:
+    continuous: floating-point values, generated as floats.
+    integer: integers with many distinct values; generated values stay integers.
+    categorical: strings, booleans, integers with few distinct values, or any
+        column named by ``--categorical``; only categories seen are generated.
+    datetime: dates and timestamps, modelled as a number, restored as such.
+
+A column whose values are all distinct strings (an identifier) carries no
+learnable structure and is left out with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corrgan.config import DataConfig
+from corrgan.errors import CorrganError
+
+logger = logging.getLogger(__name__)
+
+ColumnKind = Literal["continuous", "integer", "categorical", "datetime"]
+
+# an all-distinct string column is an identifier only past this many rows;
+# in a tiny table every column looks unique
+IDENTIFIER_MIN_ROWS = 20
+
+
+@dataclass
+class ColumnSchema:
+    """One modelled column: its name, kind and declared Arrow type."""
+
+    name: str
+    kind: ColumnKind
+    arrow_type: str
+
+
+@dataclass
+class TableSchema:
+    """The modelled columns in table order, and the columns left out."""
+
+    columns: list[ColumnSchema]
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TableSchema:
+        columns = [ColumnSchema(**column) for column in values["columns"]]
+        return cls(columns=columns, dropped=list(values.get("dropped", [])))
+
+
+def value_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The type of the values, looking through dictionary encoding."""
+    if pa.types.is_dictionary(arrow_type):
+        return arrow_type.value_type
+    return arrow_type
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or getattr(pa.types, "is_string_view", lambda _: False)(arrow_type)
+    )
+
+
+def _is_temporal(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_timestamp(arrow_type)
+        or pa.types.is_date(arrow_type)
+        or pa.types.is_duration(arrow_type)
+    )
+
+
+def _is_number(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+    )
+
+
+def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
+    """Fail if an override names an unknown column or a column twice."""
+    for flag, requested in (
+        ("--categorical", config.categorical),
+        ("--continuous", config.continuous),
+        ("--drop", config.drop),
+        ("--target", [config.target] if config.target else []),
+    ):
+        unknown = [name for name in requested if name not in names]
+        if unknown:
+            raise CorrganError(
+                f"{flag} names column(s) not in {where}: {', '.join(unknown)}; "
+                f"the columns are {', '.join(names)}"
+            )
+    for first, second in (("categorical", "continuous"), ("drop", "categorical")):
+        both = set(getattr(config, first)) & set(getattr(config, second))
+        if both:
+            raise CorrganError(
+                f"column(s) {', '.join(sorted(both))} given to both --{first} and "
+                f"--{second}; name each column once"
+            )
+    if config.target and config.target in config.drop:
+        raise CorrganError(f"--target {config.target} is also given to --drop")
+    if config.target and config.target in config.continuous:
+        raise CorrganError(
+            f"--target {config.target} must be categorical, but it is given to "
+            "--continuous"
+        )
+
+
+def infer_schema(sample: pa.Table, config: DataConfig, where: str) -> TableSchema:
+    """Decide each column's kind from its Arrow type, its values and the flags.
+
+    Args:
+        sample: the table, or a seeded sample of it.
+        config: overrides and limits.
+        where: the file name, for error messages.
+    """
+    check_overrides(sample.schema.names, config, where)
+    columns: list[ColumnSchema] = []
+    dropped = list(config.drop)
+    for name in sample.schema.names:
+        if name in config.drop:
+            continue
+        values = sample.column(name)
+        kind = _infer_kind(name, values, config, where)
+        if kind is None:
+            dropped.append(name)
+            continue
+        columns.append(ColumnSchema(name, kind, str(sample.schema.field(name).type)))
+    if not columns:
+        raise CorrganError(
+            f"{where}: no column is left to model after dropping "
+            f"{', '.join(dropped)}; keep at least one column"
+        )
+    if config.target and config.target not in [c.name for c in columns]:
+        raise CorrganError(
+            f"--target {config.target} was left out as an identifier; pick a "
+            "column with repeated values"
+        )
+    for column in columns:
+        if column.name == config.target and column.kind != "categorical":
+            raise CorrganError(
+                f"--target {column.name} is {column.kind}, not categorical; add "
+                f"--categorical {column.name} or choose a categorical column"
+            )
+    return TableSchema(columns=columns, dropped=dropped)
+
+
+def _infer_kind(
+    name: str, values: pa.ChunkedArray, config: DataConfig, where: str
+) -> ColumnKind | None:
+    arrow_type = value_type(values.type)
+    non_null = len(values) - values.null_count
+
+    # a column with no values at all cannot be learned
+    if pa.types.is_null(arrow_type) or non_null == 0:
+        raise CorrganError(
+            f"column {name!r} in {where} is entirely null; remove it with --drop {name}"
+        )
+    supported = (
+        _is_text(arrow_type)
+        or _is_number(arrow_type)
+        or _is_temporal(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+    )
+    if not supported:
+        raise CorrganError(
+            f"column {name!r} in {where} has type {arrow_type}, which corrgan "
+            f"cannot model; remove it with --drop {name}"
+        )
+    if pa.types.is_floating(arrow_type) and pc.any(pc.is_inf(values)).as_py():
+        raise CorrganError(
+            f"column {name!r} in {where} holds +-inf; replace those values with "
+            f"finite numbers or nulls, or remove the column with --drop {name}"
+        )
+    distinct = pc.count_distinct(values, mode="only_valid").as_py()
+
+    # flags come first
+    if name in config.categorical or name == config.target:
+        if _is_temporal(arrow_type):
+            raise CorrganError(
+                f"column {name!r} in {where} holds dates or times and cannot be "
+                "categorical; leave it as datetime or remove it with --drop"
+            )
+        _check_category_count(name, distinct, config, where)
+        return "categorical"
+    if name in config.continuous:
+        if not _is_number(arrow_type):
+            raise CorrganError(
+                f"column {name!r} in {where} holds {arrow_type} values, not "
+                f"numbers, so it cannot be continuous; remove --continuous {name}"
+            )
+        return "integer" if pa.types.is_integer(arrow_type) else "continuous"
+
+    # then the declared type
+    if _is_temporal(arrow_type):
+        return "datetime"
+    if pa.types.is_boolean(arrow_type):
+        return "categorical"
+    if _is_text(arrow_type):
+        if distinct == non_null and non_null >= IDENTIFIER_MIN_ROWS:
+            logger.warning(
+                "column %r looks like an identifier (all %d values distinct) and "
+                "is left out; add --categorical %s to keep it",
+                name,
+                distinct,
+                name,
+            )
+            return None
+        _check_category_count(name, distinct, config, where)
+        return "categorical"
+    if pa.types.is_integer(arrow_type):
+        if distinct <= config.integer_categorical_max:
+            return "categorical"
+        return "integer"
+    return "continuous"
+
+
+def _check_category_count(
+    name: str, distinct: int, config: DataConfig, where: str
+) -> None:
+    if distinct > config.max_categories:
+        raise CorrganError(
+            f"column {name!r} in {where} has {distinct} distinct values, more than "
+            f"the categorical limit of {config.max_categories}; treat it as a "
+            f"number with --continuous {name}, remove it with --drop {name}, or "
+            "raise --max-categories"
+        )

@@ -1,0 +1,467 @@
+"""The reversible transform: table -> model space -> table.
+
+Numeric columns (continuous, integer, datetime) pass through a quantile-to-
+normal map: the empirical CDF, fitted on a bounded seeded sample, sends each
+value to a probability u, and the standard normal quantile of u is the model-
+space value. The inverse runs the same map backwards, so generated values keep
+the real marginal, stay inside the observed [min, max] and are rounded back to
+integers or dates. A numeric column with nulls adds a two-wide [present, null]
+indicator block.
+
+Categorical columns become one-hot blocks over the categories seen while
+fitting; a null is one more category. A column with a single value (and no
+nulls) takes no model-space width and is generated constant.
+
+The fitted transform serialises to JSON (no pickle) and its ``layout`` tells
+which model-space columns belong to which table column and of which kind: the
+generator's output heads are built from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.special import ndtr, ndtri
+
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource
+from corrgan.schema import TableSchema, value_type
+
+logger = logging.getLogger(__name__)
+
+TRANSFORM_FORMAT_VERSION = 1
+MAX_QUANTILES = 1000
+# keeps ndtri finite at the two ends of the empirical CDF
+PROBABILITY_EPS = 1e-6
+
+
+@dataclass
+class Block:
+    """A contiguous slice ``[start, end)`` of model space.
+
+    ``kind`` is ``continuous`` (one column, a normal score) or ``categorical``
+    (a one-hot group). ``role`` is ``value`` for the column's own values or
+    ``null`` for the [present, null] indicator of a nullable numeric column.
+    """
+
+    column: str
+    kind: Literal["continuous", "categorical"]
+    start: int
+    end: int
+    role: Literal["value", "null"] = "value"
+
+    @property
+    def width(self) -> int:
+        return self.end - self.start
+
+
+@dataclass
+class NumericColumn:
+    """Fitted state of a continuous, integer or datetime column."""
+
+    name: str
+    kind: str
+    quantiles: list[float]
+    minimum: float
+    maximum: float
+    null_rate: float
+
+    @property
+    def constant(self) -> bool:
+        return self.minimum == self.maximum
+
+
+@dataclass
+class CategoricalColumn:
+    """Fitted state of a categorical column; a null is the last category."""
+
+    name: str
+    categories: list[Any]
+    frequencies: list[float]
+    has_null: bool
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.categories) + int(self.has_null)
+
+    @property
+    def constant(self) -> bool:
+        return self.num_levels == 1
+
+
+@dataclass
+class TableTransform:
+    """A fitted, reversible map between a table and its model space."""
+
+    schema: TableSchema
+    columns: list[NumericColumn | CategoricalColumn]
+    output_schema: pa.Schema
+    num_rows: int
+    layout: list[Block] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.layout = _build_layout(self.columns)
+        self._by_name = {column.name: column for column in self.columns}
+
+    @property
+    def width(self) -> int:
+        """Number of model-space columns."""
+        return self.layout[-1].end if self.layout else 0
+
+    def blocks_of(self, name: str) -> list[Block]:
+        """The blocks of one table column, in order."""
+        return [block for block in self.layout if block.column == name]
+
+    def column(self, name: str) -> NumericColumn | CategoricalColumn:
+        return self._by_name[name]
+
+    # fitting
+
+    @classmethod
+    def fit(
+        cls,
+        data: TableSource | pa.Table,
+        schema: TableSchema,
+        sample_rows: int = 100_000,
+        seed: int = 0,
+    ) -> TableTransform:
+        """Fit on a table: counts in one streaming pass, quantiles on a sample.
+
+        Args:
+            data: the table, on disk or in memory.
+            schema: the modelled columns and their kinds.
+            sample_rows: rows of the seeded sample that quantiles are fitted on.
+            seed: seed of that sample.
+        """
+        source = data if isinstance(data, TableSource) else TableSource.from_table(data)
+        names = schema.names
+        sample = source.sample(sample_rows, seed).select(names)
+        stats = _StreamingStats(schema)
+        for batch in source.iter_batches():
+            stats.update(batch.select(names))
+        fitted: list[NumericColumn | CategoricalColumn] = []
+        for spec in schema.columns:
+            if spec.kind == "categorical":
+                fitted.append(stats.categorical(spec.name, source.num_rows))
+            else:
+                values = _numeric_values(sample.column(spec.name))
+                fitted.append(
+                    _fit_numeric(spec.name, spec.kind, values, stats, source.num_rows)
+                )
+        output_schema = pa.schema([source.schema.field(name) for name in names])
+        return cls(schema, fitted, output_schema, source.num_rows)
+
+    # forward and inverse, batch by batch
+
+    def transform(self, table: pa.Table) -> np.ndarray:
+        """Map a table (all modelled columns present) to a float32 matrix."""
+        missing = [name for name in self.schema.names if name not in table.schema.names]
+        if missing:
+            raise CorrganError(
+                f"the table lacks the modelled column(s) {', '.join(missing)}"
+            )
+        out = np.zeros((table.num_rows, self.width), dtype=np.float32)
+        for column in self.columns:
+            blocks = self.blocks_of(column.name)
+            values = table.column(column.name)
+            if isinstance(column, CategoricalColumn):
+                _encode_categorical(column, values, blocks, out)
+            else:
+                _encode_numeric(column, values, blocks, out)
+        return out
+
+    def inverse(self, matrix: np.ndarray) -> pa.Table:
+        """Map a model-space matrix back to a table with the original types.
+
+        Categorical blocks are decoded by argmax, null indicators likewise.
+        """
+        if matrix.ndim != 2 or matrix.shape[1] != self.width:
+            raise ValueError(
+                f"expected a matrix with {self.width} columns, got {matrix.shape}"
+            )
+        arrays = []
+        for column, target in zip(self.columns, self.output_schema, strict=True):
+            blocks = self.blocks_of(column.name)
+            if isinstance(column, CategoricalColumn):
+                array = _decode_categorical(column, matrix, blocks, target.type)
+            else:
+                array = _decode_numeric(column, matrix, blocks, target.type)
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, schema=self.output_schema)
+
+    # serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        schema_bytes = self.output_schema.serialize().to_pybytes()
+        return {
+            "format_version": TRANSFORM_FORMAT_VERSION,
+            "num_rows": self.num_rows,
+            "schema": self.schema.to_dict(),
+            "columns": [
+                {"type": type(column).__name__, **asdict(column)}
+                for column in self.columns
+            ],
+            "arrow_schema": base64.b64encode(schema_bytes).decode("ascii"),
+            "layout": [asdict(block) for block in self.layout],
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TableTransform:
+        if values.get("format_version") != TRANSFORM_FORMAT_VERSION:
+            raise CorrganError(
+                f"transform format version {values.get('format_version')} is not "
+                f"supported (expected {TRANSFORM_FORMAT_VERSION}); retrain the model"
+            )
+        kinds = {"NumericColumn": NumericColumn, "CategoricalColumn": CategoricalColumn}
+        columns = []
+        for item in values["columns"]:
+            item = dict(item)
+            columns.append(kinds[item.pop("type")](**item))
+        schema_bytes = base64.b64decode(values["arrow_schema"])
+        output_schema = pa.ipc.read_schema(pa.py_buffer(schema_bytes))
+        schema = TableSchema.from_dict(values["schema"])
+        return cls(schema, columns, output_schema, int(values["num_rows"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> TableTransform:
+        return cls.from_dict(json.loads(text))
+
+
+def _build_layout(columns: list[NumericColumn | CategoricalColumn]) -> list[Block]:
+    layout: list[Block] = []
+    start = 0
+    for column in columns:
+        if isinstance(column, CategoricalColumn):
+            if not column.constant:
+                layout.append(
+                    Block(column.name, "categorical", start, start + column.num_levels)
+                )
+                start += column.num_levels
+            continue
+        if not column.constant:
+            layout.append(Block(column.name, "continuous", start, start + 1))
+            start += 1
+        if column.null_rate > 0:
+            layout.append(Block(column.name, "categorical", start, start + 2, "null"))
+            start += 2
+    return layout
+
+
+class _StreamingStats:
+    """Null counts, min/max and category counts, accumulated batch by batch."""
+
+    def __init__(self, schema: TableSchema) -> None:
+        self.schema = schema
+        self.nulls = {name: 0 for name in schema.names}
+        self.minimum: dict[str, float] = {}
+        self.maximum: dict[str, float] = {}
+        self.counts: dict[str, dict[Any, int]] = {}
+
+    def update(self, batch: pa.Table) -> None:
+        for spec in self.schema.columns:
+            values = batch.column(spec.name)
+            if spec.kind == "categorical":
+                counts = self.counts.setdefault(spec.name, {})
+                decoded = _decode_dictionary(values)
+                for item in pc.value_counts(decoded).to_pylist():
+                    key = item["values"]
+                    counts[key] = counts.get(key, 0) + item["counts"]
+                continue
+            numbers = _numeric_values(values)
+            finite = numbers[~np.isnan(numbers)]
+            self.nulls[spec.name] += len(numbers) - len(finite)
+            if len(finite):
+                low, high = float(finite.min()), float(finite.max())
+                self.minimum[spec.name] = min(low, self.minimum.get(spec.name, low))
+                self.maximum[spec.name] = max(high, self.maximum.get(spec.name, high))
+
+    def categorical(self, name: str, num_rows: int) -> CategoricalColumn:
+        counts = dict(self.counts.get(name, {}))
+        null_count = counts.pop(None, 0)
+        try:
+            categories = sorted(counts)
+        except TypeError:
+            categories = list(counts)
+        total = max(num_rows, 1)
+        frequencies = [counts[category] / total for category in categories]
+        if null_count:
+            frequencies.append(null_count / total)
+        return CategoricalColumn(
+            name, [_json_value(c) for c in categories], frequencies, null_count > 0
+        )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode_dictionary(values: pa.ChunkedArray | pa.Array):
+    if pa.types.is_dictionary(values.type):
+        return values.cast(values.type.value_type)
+    return values
+
+
+def _numeric_values(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Float64 numbers with NaN for nulls; dates and times as integer counts."""
+    values = _decode_dictionary(values)
+    arrow_type = values.type
+    if pa.types.is_timestamp(arrow_type) or pa.types.is_duration(arrow_type):
+        values = pc.cast(values, pa.int64())
+    elif pa.types.is_date32(arrow_type):
+        values = pc.cast(values, pa.int32())
+    elif pa.types.is_date64(arrow_type):
+        values = pc.cast(values, pa.int64())
+    numbers = pc.cast(values, pa.float64(), safe=False)
+    if isinstance(numbers, pa.ChunkedArray):
+        numbers = (
+            numbers.combine_chunks()
+            if numbers.num_chunks
+            else pa.array([], pa.float64())
+        )
+    return numbers.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _fit_numeric(
+    name: str, kind: str, values: np.ndarray, stats: _StreamingStats, num_rows: int
+) -> NumericColumn:
+    finite = np.sort(values[~np.isnan(values)])
+    count = min(MAX_QUANTILES, len(finite))
+    quantiles = np.quantile(finite, np.linspace(0.0, 1.0, count))
+    # the sample may miss the extremes of a large table: the full pass has them
+    quantiles[0] = stats.minimum[name]
+    quantiles[-1] = stats.maximum[name]
+    return NumericColumn(
+        name=name,
+        kind=kind,
+        quantiles=[float(q) for q in quantiles],
+        minimum=stats.minimum[name],
+        maximum=stats.maximum[name],
+        null_rate=stats.nulls[name] / max(num_rows, 1),
+    )
+
+
+def _to_probability(column: NumericColumn, values: np.ndarray) -> np.ndarray:
+    quantiles = np.asarray(column.quantiles)
+    references = np.linspace(0.0, 1.0, len(quantiles))
+    # interpolating upwards and downwards and averaging spreads ties (many equal
+    # values, as in integer columns) to the middle of their probability range
+    upward = np.interp(values, quantiles, references)
+    downward = -np.interp(-values, -quantiles[::-1], -references[::-1])
+    return 0.5 * (upward + downward)
+
+
+def _encode_numeric(
+    column: NumericColumn, values: pa.ChunkedArray, blocks: list[Block], out: np.ndarray
+) -> None:
+    numbers = _numeric_values(values)
+    missing = np.isnan(numbers)
+    for block in blocks:
+        if block.role == "null":
+            out[:, block.start] = ~missing
+            out[:, block.start + 1] = missing
+            continue
+        probability = _to_probability(
+            column, np.where(missing, column.minimum, numbers)
+        )
+        probability = np.clip(probability, PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+        scores = ndtri(probability)
+        scores[missing] = 0.0
+        out[:, block.start] = scores
+
+
+def _decode_numeric(
+    column: NumericColumn, matrix: np.ndarray, blocks: list[Block], target: pa.DataType
+) -> pa.Array:
+    rows = matrix.shape[0]
+    numbers = np.full(rows, column.minimum, dtype=np.float64)
+    missing = np.zeros(rows, dtype=bool)
+    for block in blocks:
+        if block.role == "null":
+            missing = matrix[:, block.start + 1] > matrix[:, block.start]
+            continue
+        probability = ndtr(matrix[:, block.start].astype(np.float64))
+        quantiles = np.asarray(column.quantiles)
+        references = np.linspace(0.0, 1.0, len(quantiles))
+        numbers = np.interp(probability, references, quantiles)
+    numbers = np.clip(numbers, column.minimum, column.maximum)
+    return _restore_numeric(numbers, missing, value_type(target), column.kind)
+
+
+def _restore_numeric(
+    numbers: np.ndarray, missing: np.ndarray, target: pa.DataType, kind: str
+) -> pa.Array:
+    mask = missing if missing.any() else None
+    if kind in {"integer", "datetime"} or pa.types.is_integer(target):
+        rounded = np.rint(numbers).astype(np.int64)
+        if pa.types.is_date32(target):
+            return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
+        return pa.array(rounded, mask=mask).cast(target)
+    if pa.types.is_decimal(target):
+        rounded = np.round(numbers, target.scale)
+        return pc.cast(pa.array(rounded, mask=mask), target, safe=False)
+    return pa.array(numbers, mask=mask).cast(target)
+
+
+def _category_array(column: CategoricalColumn, target: pa.DataType) -> pa.Array:
+    levels = list(column.categories) + ([None] if column.has_null else [])
+    return pa.array(levels, type=value_type(target))
+
+
+def _encode_categorical(
+    column: CategoricalColumn,
+    values: pa.ChunkedArray,
+    blocks: list[Block],
+    out: np.ndarray,
+) -> None:
+    if not blocks:
+        return
+    block = blocks[0]
+    values = _decode_dictionary(values)
+    known = pa.array(column.categories, type=values.type)
+    index = pc.index_in(values, value_set=known)
+    if column.has_null:
+        index = pc.if_else(pc.is_null(values), len(column.categories), index)
+    # a value never seen while fitting encodes as an all-zero block
+    index = pc.fill_null(index, -1).to_numpy(zero_copy_only=False)
+    rows = np.nonzero(index >= 0)[0]
+    out[rows, block.start + index[rows]] = 1.0
+
+
+def _decode_categorical(
+    column: CategoricalColumn, matrix: np.ndarray, blocks: list[Block], target
+) -> pa.Array:
+    levels = _category_array(column, target)
+    if not blocks:
+        chosen = np.zeros(matrix.shape[0], dtype=np.int64)
+    else:
+        block = blocks[0]
+        chosen = np.argmax(matrix[:, block.start : block.end], axis=1)
+    decoded = levels.take(pa.array(chosen))
+    return decoded.cast(target) if decoded.type != target else decoded
+
+
+def read_transform(path) -> TableTransform:
+    """Load a transform saved as JSON, with a clear error when it is damaged."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return TableTransform.from_json(handle.read())
+    except FileNotFoundError:
+        raise CorrganError(
+            f"{path} is missing; the model directory is incomplete"
+        ) from None
+    except (ValueError, KeyError, TypeError, pa.ArrowInvalid) as err:
+        raise CorrganError(
+            f"{path} is damaged ({type(err).__name__}); retrain or restore it"
+        ) from None
