@@ -232,6 +232,9 @@ class Trainer:
         rank_dir = checkpoints / "ranks"
         rank_dir.mkdir(parents=True, exist_ok=True)
         rank_state = {
+            "rank": self.rank,
+            "world_size": self.world,
+            "generator_sha256": _weights_digest(self.generator),
             "numpy_random": self.rng.bit_generator.state,
             "torch_random": self.torch_rng.get_state().tolist(),
         }
@@ -484,6 +487,17 @@ class Trainer:
             self.accelerator.log(
                 {k: v for k, v in record.items() if v is not None}, step=self.step
             )
+
+
+def _weights_digest(module: torch.nn.Module) -> str:
+    """sha256 of a module's weights: equal on every rank of a healthy run."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

@@ -1,0 +1,200 @@
+"""Writing fidelity reports: after training, and for ``corrgan report``.
+
+Both add an ``inputs`` section (paths, row counts, sha256, corrgan version) to
+the report that :func:`corrgan.report.build_report` computes, write it
+atomically, and draw the plots.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from corrgan import __version__
+from corrgan.config import DataConfig, RunConfig
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource, atomic_path
+from corrgan.schema import infer_schema
+
+logger = logging.getLogger(__name__)
+
+REPORT_FILE = "report.json"
+SYNTHETIC_FILE = "synthetic.parquet"
+
+
+def _categorical_columns(table: pa.Table, forced: list[str] | None, where: str):
+    config = DataConfig(categorical=list(forced or []))
+    schema = infer_schema(table, config, where)
+    kinds = {column.name: column.kind for column in schema.columns}
+    return [name for name, kind in kinds.items() if kind == "categorical"], schema
+
+
+def _frame(table: pa.Table):
+    return table.to_pandas()
+
+
+def _describe(path: Path | None, rows: int, role: str) -> dict[str, Any]:
+    from corrgan.report import file_sha256
+
+    return {
+        "role": role,
+        "path": None if path is None else str(path),
+        "rows": rows,
+        "sha256": None if path is None else file_sha256(path),
+    }
+
+
+def _write(report: dict[str, Any], path: Path) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(report, indent=1, allow_nan=False))
+
+
+def write_run_report(
+    run_dir: Path, train: pa.Table, test: pa.Table, config: RunConfig
+) -> dict[str, Any]:
+    """The final stage of training: sample, score against the holdout, plot."""
+    from corrgan.model_store import load_model
+    from corrgan.report import build_report, write_plots
+    from corrgan.sampling import sample_to_file
+
+    # as many synthetic rows as the test split, from the saved model
+    model = load_model(run_dir)
+    synthetic_path = run_dir / SYNTHETIC_FILE
+    sample_to_file(model, test.num_rows, synthetic_path, "parquet", config.train.seed)
+    synthetic = TableSource(synthetic_path).read()
+
+    # the report on the held-out split, with the training split as reference
+    categorical = [
+        column.name
+        for column in model.transform.schema.columns
+        if column.kind == "categorical"
+    ]
+    report = build_report(
+        _frame(test),
+        _frame(synthetic),
+        categorical=categorical,
+        train=_frame(train),
+        target=config.data.target,
+        seed=config.train.seed,
+    )
+    report["inputs"] = {
+        "corrgan_version": __version__,
+        "real": _describe(run_dir / "test.parquet", test.num_rows, "held-out split"),
+        "synthetic": _describe(synthetic_path, synthetic.num_rows, "generated"),
+        "train": _describe(run_dir / "train.parquet", train.num_rows, "training split"),
+    }
+    _write(report, run_dir / REPORT_FILE)
+    write_plots(
+        _frame(test),
+        _frame(synthetic),
+        categorical=categorical,
+        out_dir=run_dir / "plots",
+    )
+    return report
+
+
+def report_files(
+    real_path: Path,
+    synthetic_path: Path,
+    json_path: Path,
+    train_path: Path | None,
+    target: str | None,
+    plots: Path | None,
+    categorical: list[str] | None,
+    seed: int,
+) -> str:
+    """``corrgan report``: read the files, build, write; return a summary line."""
+    from corrgan.report import build_report, write_plots
+
+    real_table = TableSource(real_path).read()
+    synthetic_table = TableSource(synthetic_path).read()
+    train_table = TableSource(train_path).read() if train_path else None
+    if synthetic_table.num_rows == 0:
+        raise CorrganError(f"the synthetic table {synthetic_path} has no rows")
+    if real_table.num_rows == 0:
+        raise CorrganError(f"the real table {real_path} has no rows")
+    unknown = [
+        name for name in categorical or [] if name not in real_table.schema.names
+    ]
+    if unknown:
+        raise CorrganError(
+            f"--categorical names column(s) not in {real_path}: {', '.join(unknown)}"
+        )
+    if target is not None and target not in real_table.schema.names:
+        raise CorrganError(
+            f"--target {target} is not a column of {real_path}; the columns are "
+            f"{', '.join(real_table.schema.names)}"
+        )
+    forced = list(categorical or []) + ([target] if target else [])
+    kinds, _ = _categorical_columns(real_table, forced, str(real_path))
+    report = build_report(
+        _frame(real_table),
+        _frame(synthetic_table),
+        categorical=kinds,
+        train=None if train_table is None else _frame(train_table),
+        target=target,
+        seed=seed,
+    )
+    report["inputs"] = {
+        "corrgan_version": __version__,
+        "real": _describe(real_path, real_table.num_rows, "real"),
+        "synthetic": _describe(synthetic_path, synthetic_table.num_rows, "synthetic"),
+        "train": None
+        if train_table is None
+        else _describe(train_path, train_table.num_rows, "train"),
+    }
+    _write(report, json_path)
+    if plots is not None:
+        write_plots(
+            _frame(real_table),
+            _frame(synthetic_table),
+            categorical=kinds,
+            out_dir=plots,
+        )
+    headline = report["summary"]["synthetic"]
+    return (
+        f"wrote {json_path}: Pearson mean |delta| "
+        f"{_fmt(headline['pearson_mean_abs_delta'])}, column shapes "
+        f"{_fmt(headline['column_shapes'])}, pair trends "
+        f"{_fmt(headline['pair_trends_all_pairs'])}"
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+SUMMARY_ROWS = [
+    ("Pearson mean |delta| (pooled)", "pearson_mean_abs_delta"),
+    ("Pearson mean |delta| (within class)", "within_class_pearson_mean_abs_delta"),
+    ("Association mean |delta|", "association_mean_abs_delta"),
+    ("Column Shapes", "column_shapes"),
+    ("Column Pair Trends (all pairs)", "pair_trends_all_pairs"),
+    ("Column Pair Trends (trend pairs)", "pair_trends_trend_pairs"),
+    ("Train-on-synthetic macro-F1", "macro_f1"),
+]
+
+
+def print_summary(report: dict[str, Any], run_dir: Path) -> None:
+    """A short table: the model against the floor and the baseline."""
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = report["summary"]
+    roles = [
+        role for role in ("synthetic", "floor", "independent") if summary.get(role)
+    ]
+    table = Table(title=f"fidelity on the held-out split ({run_dir / REPORT_FILE})")
+    table.add_column("metric")
+    for role in roles:
+        table.add_column({"synthetic": "corrgan"}.get(role, role), justify="right")
+    for label, key in SUMMARY_ROWS:
+        values = [summary[role].get(key) for role in roles]
+        if all(value is None for value in values):
+            continue
+        table.add_row(label, *(_fmt(value) for value in values))
+    Console(stderr=False, width=100).print(table)
