@@ -1,0 +1,117 @@
+"""The attention generator, its heads and the conditions."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import torch
+
+from corrgan.conditioning import ConditionSampler
+from corrgan.config import DataConfig, ModelConfig
+from corrgan.generation import generate_rows
+from corrgan.nn.generator import AttentionGenerator, MLPGenerator
+from corrgan.nn.heads import HeadLayout, activate
+from corrgan.schema import infer_schema
+from corrgan.transform import TableTransform
+
+
+def _mixed_table(rows: int = 300, seed: int = 0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    label = rng.choice(["common", "rare"], size=rows, p=[0.95, 0.05])
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    value = rng.normal(size=rows) + (label == "rare") * 3
+    nullable = np.where(rng.random(rows) < 0.2, np.nan, rng.normal(size=rows))
+    return pa.table(
+        {
+            "value": value,
+            "nullable": pa.array(nullable, from_pandas=True),
+            "label": label,
+            "colour": colour,
+        }
+    )
+
+
+@pytest.fixture
+def fitted():
+    table = _mixed_table()
+    schema = infer_schema(table, DataConfig(), "mixed")
+    transform = TableTransform.fit(table, schema)
+    return table, transform
+
+
+@pytest.mark.parametrize("generator_class", [AttentionGenerator, MLPGenerator])
+def test_output_follows_the_layout(fitted, generator_class):
+    _, transform = fitted
+    layout = HeadLayout.from_blocks(transform.layout)
+    generator = generator_class(layout, 5, ModelConfig(width=16, heads=2, depth=1))
+    logits = generator(torch.randn(7, 32), torch.zeros(7, 5))
+    assert logits.shape == (7, transform.width)
+    rows = activate(logits, layout, tau=0.2, hard=True)
+    for kind, start, end in layout.blocks:
+        if kind == "categorical":
+            block = rows[:, start:end]
+            assert torch.equal(block.sum(dim=1), torch.ones(7))
+            assert set(block.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_a_row_does_not_depend_on_its_batch(fitted):
+    _, transform = fitted
+    layout = HeadLayout.from_blocks(transform.layout)
+    torch.manual_seed(0)
+    generator = AttentionGenerator(layout, 4, ModelConfig(width=16, heads=4, depth=2))
+    generator.eval()
+    noise = torch.randn(64, 32)
+    condition = torch.zeros(64, 4)
+    condition[:, 1] = 1.0
+    together = generator(noise, condition)
+    alone = torch.cat(
+        [generator(noise[i : i + 1], condition[i : i + 1]) for i in range(64)]
+    )
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+    # shuffling the other rows leaves row 0 unchanged
+    order = torch.cat([torch.tensor([0]), torch.randperm(63) + 1])
+    shuffled = generator(noise[order], condition[order])
+    torch.testing.assert_close(shuffled[0], together[0], rtol=1e-5, atol=1e-5)
+
+
+def test_training_conditions_find_matching_rows_and_oversample_rare(fitted):
+    _, transform = fitted
+    data = transform.transform(_mixed_table())
+    sampler = ConditionSampler(transform, data)
+    assert [group.column for group in sampler.groups] == ["label", "colour"]
+    condition, indices = sampler.sample_train(4000, np.random.default_rng(0))
+    for group, (c_start, c_end) in zip(
+        sampler.groups, sampler.condition_groups, strict=True
+    ):
+        fixed = condition[:, c_start:c_end]
+        active = fixed.sum(axis=1) > 0
+        real_category = data[indices][:, group.start : group.end].argmax(axis=1)
+        assert np.array_equal(fixed[active].argmax(axis=1), real_category[active])
+    # the rare label (5% of rows) is drawn far more often than 5% when chosen
+    label_block = condition[:, 0:2]
+    rare_share = label_block[:, 1].sum() / label_block.sum()
+    assert rare_share > 0.3
+
+
+def test_generation_conditions_follow_the_data_frequencies(fitted):
+    table, transform = fitted
+    sampler = ConditionSampler(transform)
+    condition = sampler.sample_generation(20_000, np.random.default_rng(1))
+    label = condition[:, 0:2]
+    chosen = label.sum(axis=1) > 0
+    share = label[chosen, 1].mean()
+    truth = np.mean(np.asarray(table.column("label")) == "rare")
+    assert abs(share - truth) < 0.02
+
+
+def test_where_conditions_are_exact(fitted):
+    _, transform = fitted
+    layout = HeadLayout.from_blocks(transform.layout)
+    sampler = ConditionSampler(transform)
+    generator = AttentionGenerator(layout, sampler.dim, ModelConfig(width=16, depth=1))
+    condition = torch.from_numpy(sampler.fixed(500, {"label": 1, "colour": 2}))
+    rows = generate_rows(
+        generator, layout, condition, sampler.model_groups, sampler.condition_groups
+    )
+    table = transform.inverse(rows.numpy())
+    assert set(table.column("label").to_pylist()) == {"rare"}
+    assert set(table.column("colour").to_pylist()) == {"red"}

@@ -1,0 +1,194 @@
+"""Training on Accelerate: seeds, resume, signals, two processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from corrgan.checkpoint import latest_checkpoint
+from corrgan.config import RunConfig
+from corrgan.pipeline import run_training
+
+TINY = {
+    "data": {"test_fraction": 0.0},
+    "model": {"width": 8, "heads": 2, "depth": 1, "discriminator_width": 32},
+    "train": {"batch_size": 32, "log_every": 2, "probe_rows": 64},
+}
+
+
+def _config(**train) -> RunConfig:
+    values = json.loads(json.dumps(TINY))
+    values["train"].update(train)
+    return RunConfig.from_dict(values)
+
+
+def _weights(run_dir: Path) -> dict:
+    return load_file(run_dir / "generator.safetensors")
+
+
+def _same(first: dict, second: dict) -> bool:
+    return first.keys() == second.keys() and all(
+        first[name].equal(second[name]) for name in first
+    )
+
+
+@pytest.mark.slow
+def test_same_seed_gives_the_same_model(tmp_path):
+    run_training(_config(steps=6, seed=3), tmp_path / "a", resume=False)
+    run_training(_config(steps=6, seed=3), tmp_path / "b", resume=False)
+    run_training(_config(steps=6, seed=4), tmp_path / "c", resume=False)
+    assert _same(_weights(tmp_path / "a"), _weights(tmp_path / "b"))
+    assert not _same(_weights(tmp_path / "a"), _weights(tmp_path / "c"))
+
+
+@pytest.mark.slow
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    whole = run_training(
+        _config(steps=8, checkpoint_every=4), tmp_path / "whole", False
+    )
+    assert whole.result.steps_done == 8
+
+    # stop after 4 steps, then continue to 8 from the checkpoint
+    run_training(_config(steps=4, checkpoint_every=4), tmp_path / "split", False)
+    resumed = run_training(
+        _config(steps=8, checkpoint_every=4), tmp_path / "split", resume=True
+    )
+    assert resumed.result.resumed_from == 4
+    assert _same(_weights(tmp_path / "whole"), _weights(tmp_path / "split"))
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [record["step"] for record in records] == [2, 4, 6, 8]
+
+
+def test_metrics_and_run_files(tmp_path):
+    outcome = run_training(_config(steps=4), tmp_path / "run", resume=False)
+    run_dir = outcome.run_dir
+    for name in (
+        "config.json",
+        "transform.json",
+        "model.json",
+        "generator.safetensors",
+        "metrics.jsonl",
+        "train.parquet",
+        "test.parquet",
+    ):
+        assert (run_dir / name).is_file(), name
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+    assert [record["step"] for record in records] == [2, 4]
+    for key in ("d_loss", "g_loss", "corr", "probe_corr_error", "ms_per_step", "epoch"):
+        assert isinstance(records[-1][key], float), key
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["train"]["steps"] == 4 and saved["model"]["width"] == 8
+    assert latest_checkpoint(run_dir / "checkpoints").name == "step-000004"
+
+
+def _cli(*args, cwd, env=None):
+    return subprocess.Popen(
+        [sys.executable, "-m", "corrgan", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _tiny_toml(path: Path) -> Path:
+    lines = []
+    for section, values in TINY.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_exits_75_and_resume_finishes(tmp_path):
+    config = _tiny_toml(tmp_path / "tiny.toml")
+    run_dir = tmp_path / "run"
+    args = ["train", "--config", str(config), "--out", str(run_dir)]
+    process = _cli(*args, "--steps", "100000", "--checkpoint-every", "0", cwd=tmp_path)
+
+    # wait for training to be under way, then ask it to stop
+    deadline = time.monotonic() + 120
+    metrics = run_dir / "metrics.jsonl"
+    while not (metrics.exists() and metrics.read_text().strip()):
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 75, output
+    assert "--resume" in output
+    checkpoint = latest_checkpoint(run_dir / "checkpoints")
+    stopped_at = json.loads((checkpoint / "train_state.json").read_text())["step"]
+    assert 0 < stopped_at < 100000
+
+    # resume to a few steps past the stop
+    process = _cli(
+        *args,
+        "--resume",
+        "--steps",
+        str(stopped_at + 4),
+        "--log-every",
+        "1",
+        cwd=tmp_path,
+    )
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output
+    assert f"resumed from step {stopped_at}" in output
+    assert (run_dir / "generator.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_together(tmp_path):
+    config = _tiny_toml(tmp_path / "tiny.toml")
+    run_dir = tmp_path / "run"
+    launcher = Path(sys.executable).parent / "accelerate"
+    command = [
+        str(launcher),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "0",
+        "-m",
+        "corrgan",
+        "train",
+        "--config",
+        str(config),
+        "--out",
+        str(run_dir),
+        "--steps",
+        "4",
+    ]
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    ranks = run_dir / "checkpoints" / "ranks"
+    states = [
+        json.loads((ranks / f"rank-{r}-step-000004.json").read_text()) for r in (0, 1)
+    ]
+    assert [state["rank"] for state in states] == [0, 1]
+    assert all(state["world_size"] == 2 for state in states)
+    # both ranks applied the same averaged updates
+    assert states[0]["generator_sha256"] == states[1]["generator_sha256"]
+    # and drew different rows and noise
+    assert states[0]["numpy_random"] != states[1]["numpy_random"]
