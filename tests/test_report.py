@@ -1,0 +1,362 @@
+"""build_report: behaviour on constructed tables, bad inputs and the crop table."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corrgan.errors import CorrganError
+from corrgan.report import REPORT_SCHEMA_VERSION, build_report
+
+CROP_TABLE = Path("/work/shared/data/crop_recommendation.csv")
+
+
+def mixed_table(n_rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Three correlated numeric columns, a categorical, a boolean and some nulls."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c"], size=n_rows)
+    shift = pd.Series(group).map({"a": 0.0, "b": 2.0, "c": 4.0}).to_numpy()
+    base = rng.normal(size=n_rows)
+    table = pd.DataFrame(
+        {
+            "x": base + shift,
+            "y": 0.8 * base + 0.6 * rng.normal(size=n_rows) + shift,
+            "z": -0.7 * base + 0.7 * rng.normal(size=n_rows),
+            "count": rng.poisson(3, size=n_rows),
+            "group": group,
+            "flag": base > 0,
+        }
+    )
+    table.loc[rng.choice(n_rows, 20, replace=False), "z"] = np.nan
+    table.loc[rng.choice(n_rows, 10, replace=False), "group"] = None
+    return table
+
+
+def upper_pairs(section: dict) -> dict[tuple[str, str], float | None]:
+    """The upper triangle of a {"columns", "values"} matrix, keyed by pair."""
+    names, values = section["columns"], section["values"]
+    return {
+        (names[i], names[j]): values[i][j]
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    }
+
+
+def errors_of(card: dict) -> list[dict]:
+    return [
+        card["correlations"]["pearson"]["error"],
+        card["correlations"]["spearman"]["error"],
+        card["associations"]["error"],
+    ]
+
+
+# a table against itself
+
+
+def test_table_against_itself_has_zero_errors_and_full_scores():
+    table = mixed_table()
+    report = build_report(table, table, categorical=["group"])
+    card = report["synthetic"]
+    for error in errors_of(card):
+        assert error["mean_abs_delta"] == 0.0
+        assert error["max_abs_delta"] == 0.0
+        assert error["frobenius"] == 0.0
+        assert error["n_pairs"] > 0
+    assert card["column_shapes"]["score"] == 1.0
+    assert all(c["score"] == 1.0 for c in card["column_shapes"]["columns"])
+    assert card["pair_trends"]["all_pairs"]["score"] == pytest.approx(1.0)
+    assert card["pair_trends"]["trend_pairs"]["score"] == pytest.approx(1.0)
+    assert card["pair_trends"]["trend_pairs"]["n_pairs"] > 0
+    assert card["quality"]["all_pairs"] == pytest.approx(1.0)
+    assert card["quality"]["trend_pairs"] == pytest.approx(1.0)
+    assert report["schema_version"] == REPORT_SCHEMA_VERSION
+    assert "inputs" not in report
+
+
+def test_table_against_itself_within_class_and_privacy():
+    table = mixed_table(300)
+    report = build_report(
+        table, table, categorical=["group"], train=table, target="group"
+    )
+    within = report["synthetic"]["within_class"]
+    assert within["n_skipped"] == 0
+    assert within["n_classes"] == 4  # a, b, c and the null level
+    assert all(value == 0.0 for value in within["mean"].values())
+    assert within["pooled_pearson"]["error"]["mean_abs_delta"] == 0.0
+    efficacy = report["synthetic"]["efficacy"]
+    assert efficacy["train_on_synthetic"] == efficacy["train_on_train"]
+    privacy = report["privacy"]
+    assert privacy["exact_copy_share"] == 1.0
+    assert privacy["synthetic_to_train"]["median"] == pytest.approx(0.0, abs=1e-6)
+
+
+# one shuffled column
+
+
+def test_shuffling_one_column_changes_only_its_pairs():
+    real = mixed_table(2000)
+    synthetic = real.copy()
+    rng = np.random.default_rng(5)
+    synthetic["y"] = rng.permutation(synthetic["y"].to_numpy())
+    card = build_report(real, synthetic, categorical=["group"])["synthetic"]
+
+    for kind in ("pearson", "spearman"):
+        section = card["correlations"][kind]
+        deltas = upper_pairs(section["delta"])
+        real_values = upper_pairs(section["real"])
+        synthetic_values = upper_pairs(section["synthetic"])
+        for pair, delta in deltas.items():
+            if "y" in pair:
+                assert abs(synthetic_values[pair]) < abs(real_values[pair]) or (
+                    abs(real_values[pair]) < 0.05
+                )
+                assert abs(synthetic_values[pair]) < 0.1
+            else:
+                assert delta == 0.0, pair
+        assert section["error"]["max_abs_delta_pair"][0] == "y" or (
+            "y" in section["error"]["max_abs_delta_pair"]
+        )
+
+    associations = upper_pairs(card["associations"]["delta"])
+    assert all(delta == 0.0 for pair, delta in associations.items() if "y" not in pair)
+    assert associations[("x", "y")] < -0.5
+    shapes = {c["column"]: c["score"] for c in card["column_shapes"]["columns"]}
+    assert shapes["y"] == 1.0  # a permutation keeps the marginal
+
+
+# categorical and target handling
+
+
+def test_label_shuffle_keeps_pooled_correlations_but_not_within_class():
+    # inside each class y follows x closely; the class means lie the other
+    # way round, so the pooled correlation is negative
+    rng = np.random.default_rng(2)
+    n = 400
+    label = np.repeat(["left", "right"], n // 2)
+    offset = np.where(label == "left", 0.0, 4.0)
+    x = rng.normal(size=n) + offset
+    y = (x - offset) + 0.3 * rng.normal(size=n) - offset
+    real = pd.DataFrame({"x": x, "y": y, "label": label})
+    synthetic = real.copy()
+    synthetic["label"] = rng.permutation(real["label"].to_numpy())
+
+    report = build_report(real, synthetic, categorical=["label"], target="label")
+    card = report["synthetic"]
+    assert card["correlations"]["pearson"]["error"]["mean_abs_delta"] == 0.0
+    within = card["within_class"]
+    assert within["mean"]["pearson_mean_abs_delta"] > 0.7
+    assert within["pooled_pearson"]["error"]["mean_abs_delta"] > 0.5
+
+
+def test_missing_and_tiny_classes_are_reported_not_dropped():
+    real = mixed_table(300)
+    synthetic = real[real["group"] != "c"].copy()
+    few_a = synthetic.index[synthetic["group"] == "a"][2:]
+    synthetic = synthetic.drop(index=few_a)  # two rows of class "a" remain
+    report = build_report(real, synthetic, categorical=["group"], target="group")
+    within = report["synthetic"]["within_class"]
+    notes = {entry["class"]: entry["note"] for entry in within["classes"]}
+    assert "absent" in notes["c"]
+    assert "only 2 synthetic rows" in notes["a"]
+    assert notes["b"] is None
+    assert within["n_skipped"] == 2
+    assert sorted(within["skipped_classes"]) == ["a", "c"]
+
+    tstr = report["synthetic"]["efficacy"]["train_on_synthetic"]
+    assert "c" in tstr["missing_classes"]
+    assert tstr["macro_f1"] < 0.9
+
+
+def test_boolean_and_datetime_columns():
+    table = mixed_table(200)
+    table["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(table["x"], "D")
+    table.loc[3, "when"] = pd.NaT
+    report = build_report(table, table.iloc[::-1], categorical=["group"])
+    kinds = {c["name"]: c["kind"] for c in report["settings"]["columns"]}
+    assert kinds["flag"] == "categorical"
+    assert kinds["when"] == "numeric"
+    pearson = report["synthetic"]["correlations"]["pearson"]
+    pairs = upper_pairs(pearson["real"])
+    assert pairs[("x", "when")] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_constant_column_gives_none_and_the_report_is_strict_json():
+    real = mixed_table(200)
+    synthetic = mixed_table(150, seed=1)
+    synthetic["count"] = 7
+    report = build_report(
+        real, synthetic, categorical=["group"], train=mixed_table(250, seed=2)
+    )
+    text = json.dumps(report, allow_nan=False)
+    assert json.loads(text) == report
+    pearson = report["synthetic"]["correlations"]["pearson"]
+    synthetic_pairs = upper_pairs(pearson["synthetic"])
+    assert synthetic_pairs[("x", "count")] is None
+    assert upper_pairs(pearson["delta"])[("x", "count")] is None
+    assert pearson["error"]["n_undefined_pairs"] == 3
+
+
+# determinism and subsampling
+
+
+def test_same_seed_same_report_and_seed_matters():
+    real, synthetic, train = mixed_table(300), mixed_table(300, 1), mixed_table(400, 2)
+    options = {"categorical": ["group"], "train": train, "max_pair_rows": 200}
+    first = build_report(real, synthetic, seed=4, **options)
+    second = build_report(real, synthetic, seed=4, **options)
+    other = build_report(real, synthetic, seed=5, **options)
+    assert json.dumps(first) == json.dumps(second)
+    assert first["references"]["independent"] != other["references"]["independent"]
+
+
+def test_row_limits_subsample_pairs_and_privacy():
+    real, synthetic, train = mixed_table(300), mixed_table(500, 1), mixed_table(400, 2)
+    report = build_report(
+        real,
+        synthetic,
+        categorical=["group"],
+        train=train,
+        max_pair_rows=120,
+        max_privacy_rows=90,
+    )
+    assert report["synthetic"]["pair_rows"] == 120
+    assert report["synthetic"]["rows"] == 500
+    assert report["privacy"]["rows"] == {"synthetic": 90, "real": 90, "train": 90}
+    floor = report["references"]["floor"]
+    assert floor["rows"] == 400  # the synthetic size is more than train has
+
+
+# bad inputs
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.drop(columns=["y"]), r"missing \['y'\]"),
+        (lambda t: t.assign(extra=1), r"extra \['extra'\]"),
+        (lambda t: t.assign(x=t["x"].astype(str)), r"Column 'x' holds numbers"),
+        (lambda t: t.iloc[:0], r"synthetic table has no rows"),
+    ],
+)
+def test_synthetic_table_mistakes(change, message):
+    real = mixed_table(50)
+    with pytest.raises(CorrganError, match=message):
+        build_report(real, change(real), categorical=["group"])
+
+
+def test_empty_real_table():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match="real table has no rows"):
+        build_report(table.iloc[:0], table, categorical=["group"])
+
+
+def test_text_column_not_listed_as_categorical():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match="'group' holds text but is not listed"):
+        build_report(table, table, categorical=[])
+
+
+def test_unknown_categorical_column():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match=r"names \['colour'\]"):
+        build_report(table, table, categorical=["group", "colour"])
+
+
+def test_target_that_is_not_a_column_lists_the_columns():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match=r"target 'crop'.*\['x', 'y', 'z'"):
+        build_report(table, table, categorical=["group"], target="crop")
+
+
+def test_numeric_target_is_refused():
+    table = mixed_table(50)
+    with pytest.raises(
+        CorrganError, match=r"target 'x' is numeric.*\['group', 'flag'\]"
+    ):
+        build_report(table, table, categorical=["group"], target="x")
+
+
+def test_train_with_other_columns():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match=r"train table's columns.*missing \['z'\]"):
+        build_report(
+            table, table, categorical=["group"], train=table.drop(columns=["z"])
+        )
+
+
+def test_bad_settings():
+    table = mixed_table(50)
+    with pytest.raises(CorrganError, match="max_pair_rows"):
+        build_report(table, table, categorical=["group"], max_pair_rows=0)
+    with pytest.raises(CorrganError, match="seed"):
+        build_report(table, table, categorical=["group"], seed=-1)
+
+
+# the crop table
+
+
+@pytest.fixture(scope="module")
+def crop_report():
+    if not CROP_TABLE.exists():
+        pytest.skip(f"the crop table is not at {CROP_TABLE}")
+    table = pd.read_csv(CROP_TABLE)
+    order = np.random.default_rng(0).permutation(len(table))
+    holdout = table.iloc[order[:440]].reset_index(drop=True)
+    train = table.iloc[order[440:]].reset_index(drop=True)
+    # a second, disjoint draw of real rows plays the synthetic table
+    stand_in = train.iloc[:440]
+    rest = train.iloc[440:]
+    return build_report(
+        holdout, stand_in, categorical=["label"], train=rest, target="label"
+    )
+
+
+def test_crop_real_rows_score_near_the_floor(crop_report):
+    summary = crop_report["summary"]
+    synthetic, floor = summary["synthetic"], summary["floor"]
+    assert synthetic["pearson_mean_abs_delta"] < 0.08
+    assert synthetic["association_mean_abs_delta"] < 0.08
+    assert synthetic["within_class_pooled_pearson_mean_abs_delta"] < 0.1
+    assert synthetic["column_shapes"] > 0.9
+    assert synthetic["macro_f1"] > 0.9
+    for key in ("pearson_mean_abs_delta", "within_class_pearson_mean_abs_delta"):
+        assert synthetic[key] < 2 * floor[key]
+    privacy = crop_report["privacy"]
+    assert privacy["exact_copy_share"] == 0.0
+    assert 0.7 < privacy["median_ratio"] < 1.4
+
+
+def test_crop_independent_baseline_loses_the_pairs(crop_report):
+    summary = crop_report["summary"]
+    floor, independent = summary["floor"], summary["independent"]
+    assert independent["pearson_mean_abs_delta"] > 2.5 * floor["pearson_mean_abs_delta"]
+    assert independent["association_frobenius"] > 4 * floor["association_frobenius"]
+    assert (
+        independent["pair_trends_trend_pairs"] < floor["pair_trends_trend_pairs"] - 0.2
+    )
+    assert independent["macro_f1"] < 0.2
+    # keeping each crop's marginals recovers most of the pooled structure and
+    # the efficacy, which is why neither can be read alone
+    class_independent = summary["class_independent"]
+    assert class_independent["macro_f1"] > 0.9
+    assert (
+        class_independent["pearson_mean_abs_delta"]
+        < independent["pearson_mean_abs_delta"] / 2
+    )
+
+
+def test_crop_report_layout(crop_report):
+    assert set(crop_report) == {
+        "schema_version",
+        "settings",
+        "summary",
+        "synthetic",
+        "references",
+        "privacy",
+    }
+    within = crop_report["synthetic"]["within_class"]
+    assert within["n_classes"] == 22
+    assert within["n_evaluated"] == 22
+    json.dumps(crop_report, allow_nan=False)
