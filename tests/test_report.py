@@ -9,6 +9,9 @@ import pytest
 
 from corrgan.errors import CorrganError
 from corrgan.report import REPORT_SCHEMA_VERSION, build_report
+from corrgan.report.checks import check_tables
+from corrgan.report.encoding import encode_tables
+from corrgan.report.within_class import class_references, within_class_report
 
 CROP_TABLE = Path("/work/shared/data/crop_recommendation.csv")
 
@@ -360,3 +363,32 @@ def test_crop_report_layout(crop_report):
     assert within["n_classes"] == 22
     assert within["n_evaluated"] == 22
     json.dumps(crop_report, allow_nan=False)
+
+
+def test_crop_within_class_catches_pooled_structure_inside_classes():
+    # a multivariate Gaussian fitted to all rows, labels drawn on their own:
+    # pooled correlations right, but every crop gets the pooled P-K link
+    if not CROP_TABLE.exists():
+        pytest.skip(f"the crop table is not at {CROP_TABLE}")
+    table = pd.read_csv(CROP_TABLE)
+    order = np.random.default_rng(0).permutation(len(table))
+    holdout, train = table.iloc[order[:440]], table.iloc[order[440:]]
+    numeric = list(table.columns[:-1])
+    rng = np.random.default_rng(0)
+    gaussian = pd.DataFrame(
+        rng.multivariate_normal(train[numeric].mean(), train[numeric].cov(), 440),
+        columns=numeric,
+    )
+    gaussian["label"] = rng.choice(train["label"].to_numpy(), 440)
+
+    tables = {"real": holdout, "gaussian": gaussian, "fresh": train.iloc[:440]}
+    specs = check_tables(holdout, gaussian, categorical=["label"], target="label")
+    schema, encoded = encode_tables(tables, specs)
+    classes = np.unique(encoded["real"].columns["label"])
+    reference = class_references(encoded["real"], schema, "label", classes)
+
+    def pooled_error(role):
+        within = within_class_report(reference, encoded[role], schema, detail=False)
+        return within["pooled_pearson"]["error"]["mean_abs_delta"]
+
+    assert pooled_error("gaussian") > 1.4 * pooled_error("fresh")

@@ -24,7 +24,11 @@ from corrgan.report.associations import (
     table_structure,
 )
 from corrgan.report.checks import check_settings, check_tables
-from corrgan.report.efficacy import describe_classifier, train_and_test
+from corrgan.report.efficacy import (
+    MAX_EFFICACY_ROWS,
+    describe_classifier,
+    train_and_test,
+)
 from corrgan.report.encoding import (
     EncodedTable,
     TableSchema,
@@ -226,16 +230,21 @@ def _efficacy_results(
     target: str,
     seed: int,
 ) -> dict[str, dict[str, Any] | None]:
-    # one fit per table, tested on the real rows; a floor that is the whole
-    # training table shares the training table's fit
+    # one fit per table, each on at most MAX_EFFICACY_ROWS rows and tested on
+    # the same real rows; a floor that is the whole training table shares the
+    # training table's fit
+    test = subsample(real, MAX_EFFICACY_ROWS, stream(seed, "efficacy/real"))
+
+    def fit(role: str, table: EncodedTable) -> dict[str, Any]:
+        rows = subsample(table, MAX_EFFICACY_ROWS, stream(seed, f"efficacy/{role}"))
+        return train_and_test(rows, test, schema, target, seed)
+
     results: dict[str, dict[str, Any] | None] = {"train": None}
     if train is not None:
-        results["train"] = train_and_test(train, real, schema, target, seed)
+        results["train"] = fit("train", train)
     for role, table in candidates.items():
-        if table is train:
-            results[role] = results["train"]
-        else:
-            results[role] = train_and_test(table, real, schema, target, seed)
+        is_train = table is train
+        results[role] = results["train"] if is_train else fit(role, table)
     return results
 
 

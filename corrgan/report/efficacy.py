@@ -5,7 +5,8 @@ what a model needs to predict the target of real rows; the same classifier
 trained on the training rows (TRTR) is the number to read it against.
 
 The classifier is scikit-learn's HistGradientBoostingClassifier with the
-settings in :data:`CLASSIFIER_PARAMS`, seeded by the report's seed. Numeric
+settings in :data:`CLASSIFIER_PARAMS`, seeded by the report's seed; tables
+above :data:`MAX_EFFICACY_ROWS` rows are subsampled first. Numeric
 columns go in as they are (nulls are native missing values); categorical
 columns go in as native categorical features. A class the training table lacks
 can never be predicted, which the macro-F1 over the test table's classes
@@ -33,9 +34,9 @@ CLASSIFIER_PARAMS: dict[str, Any] = {
     "early_stopping": False,
 }
 
-# below this many training rows one thread fits faster than several: the
-# per-tree work is too small to pay for the threads' synchronisation
-_SINGLE_THREAD_ROWS = 20_000
+# each fit trains on, and is tested on, at most this many rows (a seeded
+# subsample), which keeps a report on a million rows to a minute at most
+MAX_EFFICACY_ROWS = 50_000
 
 # the classifier bins a categorical feature into at most 255 categories (one of
 # them kept for missing values); rarer levels of wider columns become missing
@@ -111,8 +112,9 @@ def train_and_test(
             categorical_features=categorical_mask if any(categorical_mask) else None,
             random_state=seed,
         )
-        threads = 1 if train.n_rows < _SINGLE_THREAD_ROWS else None
-        with threadpool_limits(limits=threads, user_api="openmp"):
+        # one thread: these fits are small, and OpenMP threads that compete
+        # with other work for the cores can run tens of times slower
+        with threadpool_limits(limits=1, user_api="openmp"):
             model.fit(_features(train, schema, names, maps), train_labels)
             predicted = model.predict(_features(test, schema, names, maps))
     return {

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 LOWER_PERCENTILE = 5
 
+# up to this many one-hot and numeric features the vectors are dense, which
+# the neighbour search handles many times faster than sparse ones
+_MAX_DENSE_FEATURES = 2048
+
 
 def _scaling(
     train: EncodedTable, schema: TableSchema
@@ -121,6 +125,8 @@ def privacy_report(
         role: _vectors(sample, schema, scaling, indicators)
         for role, sample in samples.items()
     }
+    if vectors["train"].shape[1] <= _MAX_DENSE_FEATURES:
+        vectors = {role: matrix.toarray() for role, matrix in vectors.items()}
 
     # nearest training row of every synthetic and every real row
     search = NearestNeighbors(n_neighbors=1, algorithm="brute", metric="euclidean")
