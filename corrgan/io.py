@@ -47,6 +47,9 @@ class TableSource:
                 _check_csv_header(self.path)
                 self._table = pa_csv.read_csv(self.path)
             else:
+                # a dataset fails on duplicate names with a misleading message
+                if self.path.is_file():
+                    _check_unique_names(pq.read_schema(self.path).names, self.path)
                 self._dataset = pa_ds.dataset(self.path, format="parquet")
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()

@@ -188,7 +188,7 @@ def _infer_kind(
             f"column {name!r} in {where} holds +-inf; replace those values with "
             f"finite numbers or nulls, or remove the column with --drop {name}"
         )
-    distinct = pc.count_distinct(values, mode="only_valid").as_py()
+    distinct = pc.count_distinct(values.cast(arrow_type), mode="only_valid").as_py()
 
     # flags come first
     if name in config.categorical or name == config.target:

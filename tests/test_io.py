@@ -1,0 +1,259 @@
+"""Reading Parquet files, Parquet datasets and CSV; writing atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource, TableWriter, atomic_path, read_table, write_table
+
+
+def typed_table(rows: int = 30) -> pa.Table:
+    """One column of each declared type the reader must keep as it is."""
+    rng = np.random.default_rng(3)
+    start = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+    return pa.table(
+        {
+            "count": pa.array(rng.integers(-50, 50, rows), pa.int32()),
+            "label": pa.array(rng.choice(["a", "b", "c"], rows)).dictionary_encode(),
+            "seen": pa.array(
+                [start + dt.timedelta(minutes=int(m)) for m in range(rows)],
+                pa.timestamp("ms", tz="Europe/Berlin"),
+            ),
+            "day": pa.array(
+                [dt.date(2020, 1, 1) + dt.timedelta(days=d) for d in range(rows)],
+                pa.date32(),
+            ),
+            "ratio": pa.array(rng.normal(size=rows).astype(np.float32)),
+            "flag": pa.array(rng.random(rows) > 0.5),
+            "maybe": pa.array(
+                [None if i % 4 == 0 else i for i in range(rows)], pa.int64()
+            ),
+        }
+    )
+
+
+def test_parquet_file_keeps_declared_types(tmp_table):
+    table = typed_table()
+    source = TableSource(tmp_table(table, "typed.parquet"))
+
+    assert source.format == "parquet"
+    assert source.num_rows == table.num_rows
+    assert source.schema == table.schema
+    assert source.read().equals(table)
+    assert source.read(["flag", "count"]).schema.names == ["flag", "count"]
+
+
+def test_directory_of_parquet_files_is_one_dataset(tmp_path, tmp_table):
+    parts = [pa.table({"id": np.arange(start, start + 25)}) for start in (0, 25, 50)]
+    tmp_table(parts[0], "parts/a.parquet")
+    tmp_table(parts[1], "parts/b.parquet")
+    tmp_table(parts[2], "parts/nested/c.parquet")
+
+    source = TableSource(tmp_path / "parts")
+
+    assert source.format == "parquet"
+    assert source.num_rows == 75
+    assert sorted(source.read().column("id").to_pylist()) == list(range(75))
+    batches = list(source.iter_batches(batch_rows=10))
+    assert all(0 < batch.num_rows <= 10 for batch in batches)
+    streamed = [v for batch in batches for v in batch.column("id").to_pylist()]
+    assert sorted(streamed) == list(range(75))
+
+
+def test_csv_column_types_are_inferred_by_arrow(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text(
+        "n,x,name,ok,when,day\n"
+        "1,1.5,a,true,2020-01-01 10:00:00,2020-01-01\n"
+        "2,2.5,b,false,2020-01-02 11:30:00,2020-01-02\n"
+        "3,,c,true,2020-01-03 12:00:00,2020-01-03\n"
+    )
+    source = TableSource(path)
+
+    assert source.format == "csv"
+    assert source.num_rows == 3
+    assert [str(field.type) for field in source.schema] == [
+        "int64",
+        "double",
+        "string",
+        "bool",
+        "timestamp[s]",
+        "date32[day]",
+    ]
+    assert source.read().column("x").null_count == 1
+
+
+def test_text_file_without_csv_suffix_is_read_as_csv(tmp_path):
+    path = tmp_path / "export.dat"
+    path.write_text("a,b\n1,x\n2,y\n")
+    assert TableSource(path).format == "csv"
+    assert TableSource(path).read().column("b").to_pylist() == ["x", "y"]
+
+
+def test_crop_csv_reads_with_its_eight_columns(crop_path):
+    source = TableSource(crop_path)
+    assert source.num_rows == 2200
+    assert source.schema.names == [
+        "N",
+        "P",
+        "K",
+        "temperature",
+        "humidity",
+        "ph",
+        "rainfall",
+        "label",
+    ]
+    assert source.schema.field("N").type == pa.int64()
+    assert source.schema.field("label").type == pa.string()
+
+
+@pytest.mark.parametrize("where", ["memory", "dataset"])
+def test_sample_is_seeded_and_draws_without_replacement(tmp_table, where):
+    table = pa.table({"id": np.arange(500)})
+    if where == "memory":
+        source = TableSource.from_table(table)
+    else:
+        source = TableSource(tmp_table(table, "ids.parquet"))
+
+    first = source.sample(60, seed=1).column("id").to_pylist()
+    again = source.sample(60, seed=1).column("id").to_pylist()
+    other = source.sample(60, seed=2).column("id").to_pylist()
+
+    assert first == again
+    assert first != other
+    assert len(first) == len(set(first)) == 60
+    assert first == sorted(first)
+    assert source.sample(500, seed=1).equals(table)
+
+
+def test_iter_batches_of_a_table_in_memory_cover_it_in_order():
+    table = pa.table({"id": np.arange(23)})
+    batches = list(TableSource.from_table(table).iter_batches(batch_rows=5))
+    assert [batch.num_rows for batch in batches] == [5, 5, 5, 5, 3]
+    assert pa.concat_tables(batches).equals(table)
+
+
+def test_missing_path_names_it(tmp_path):
+    with pytest.raises(CorrganError, match="no such file or directory: .*absent.csv"):
+        TableSource(tmp_path / "absent.csv")
+
+
+def test_directory_without_parquet_files_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("a,b\n1,2\n")
+    with pytest.raises(CorrganError, match="holds no \\*.parquet files"):
+        TableSource(tmp_path)
+
+
+def test_binary_file_is_neither_parquet_nor_csv(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(CorrganError, match="x.bin is neither Parquet nor CSV"):
+        TableSource(path)
+
+
+def test_truncated_parquet_fails_when_opened(tmp_table):
+    path = tmp_table(typed_table(200), "cut.parquet")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorrganError, match="cannot read .*cut.parquet as PARQUET"):
+        TableSource(path)
+
+
+def test_empty_csv_is_refused(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(CorrganError, match="empty.csv is empty"):
+        TableSource(path)
+
+
+def test_duplicate_csv_header_names_the_column(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,b\n1,2,3\n4,5,6\n")
+    with pytest.raises(CorrganError, match="duplicate column names: a;"):
+        TableSource(path)
+
+
+def test_duplicate_parquet_names_are_reported_as_such(tmp_path):
+    path = tmp_path / "dup.parquet"
+    table = pa.Table.from_arrays([pa.array([1, 2]), pa.array([3, 4])], ["a", "a"])
+    pq.write_table(table, path)
+    with pytest.raises(CorrganError, match="duplicate column names: a;"):
+        TableSource(path)
+    with pytest.raises(CorrganError, match="duplicate column names: a;"):
+        TableSource.from_table(table)
+
+
+def test_atomic_path_renames_on_success_and_honours_the_umask(tmp_path):
+    final = tmp_path / "deep" / "out.txt"
+    previous = os.umask(0o027)
+    try:
+        with atomic_path(final) as temporary:
+            assert temporary.parent == final.parent
+            assert not final.exists()
+            temporary.write_text("done")
+    finally:
+        os.umask(previous)
+    assert final.read_text() == "done"
+    assert stat.S_IMODE(final.stat().st_mode) == 0o640
+    assert list(final.parent.iterdir()) == [final]
+
+
+def test_atomic_path_keeps_the_old_file_on_error(tmp_path):
+    final = tmp_path / "out.txt"
+    final.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(final) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("interrupted")
+    assert final.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [final]
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_table_writer_appears_only_when_closed(tmp_path, file_format):
+    table = pa.table({"x": [1.5, 2.5, 3.5], "s": ["a", "b", "c"]})
+    path = tmp_path / f"out.{file_format}"
+    writer = TableWriter(path, table.schema, file_format)
+    writer.write(table)
+    writer.write(table)
+    assert not path.exists()
+    writer.close()
+
+    assert writer.rows_written == 6
+    back = read_table(path)
+    assert back.equals(pa.concat_tables([table, table]))
+    if file_format == "parquet":
+        assert pq.ParquetFile(path).num_row_groups == 2
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_table_writer_drops_the_partial_file_on_error(tmp_path):
+    table = pa.table({"x": [1, 2, 3]})
+    path = tmp_path / "out.parquet"
+    with pytest.raises(ValueError), TableWriter(path, table.schema, "parquet") as w:
+        w.write(table)
+        raise ValueError("generator failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_table_writer_refuses_an_unknown_format(tmp_path):
+    with pytest.raises(ValueError, match="unknown format 'json'"):
+        TableWriter(tmp_path / "x.json", pa.schema([("x", pa.int64())]), "json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["round.parquet", "round.csv"])
+def test_write_table_follows_the_suffix(tmp_path, name):
+    table = pa.table({"n": pa.array([1, 2, 3], pa.int64()), "s": ["x", "y", "z"]})
+    path = tmp_path / name
+    write_table(table, path)
+    assert TableSource(path).format == Path(name).suffix[1:]
+    assert read_table(path).equals(table)

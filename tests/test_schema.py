@@ -1,0 +1,281 @@
+"""Column kinds from declared types, values and override flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from corrgan.config import DataConfig
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource
+from corrgan.schema import IDENTIFIER_MIN_ROWS, TableSchema, infer_schema, value_type
+
+ROWS = 40
+
+
+def kinds(table: pa.Table, **overrides) -> dict[str, str]:
+    schema = infer_schema(table, DataConfig(**overrides), "table.parquet")
+    return {column.name: column.kind for column in schema.columns}
+
+
+def repeated(values: list, rows: int = ROWS) -> list:
+    return [values[i % len(values)] for i in range(rows)]
+
+
+def test_kinds_follow_the_declared_types():
+    start = dt.datetime(2021, 5, 1, tzinfo=dt.timezone.utc)
+    table = pa.table(
+        {
+            "weight": np.linspace(0.0, 1.0, ROWS),
+            "small": pa.array(np.linspace(0, 1, ROWS), pa.float32()),
+            "count": pa.array(np.arange(ROWS) * 3, pa.int32()),
+            "colour": repeated(["red", "green"]),
+            "coded": pa.array(repeated(["x", "y", "z"])).dictionary_encode(),
+            "large": pa.array(repeated(["p", "q"]), pa.large_string()),
+            "flag": repeated([True, False]),
+            "stamp": pa.array(
+                [start + dt.timedelta(hours=h) for h in range(ROWS)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "day": pa.array(
+                [dt.date(2020, 1, 1) + dt.timedelta(days=d) for d in range(ROWS)],
+                pa.date32(),
+            ),
+            "wait": pa.array(np.arange(ROWS), pa.duration("s")),
+            "price": pa.array(
+                [decimal.Decimal(i) / 4 for i in range(ROWS)], pa.decimal128(6, 2)
+            ),
+        }
+    )
+    assert kinds(table) == {
+        "weight": "continuous",
+        "small": "continuous",
+        "count": "integer",
+        "colour": "categorical",
+        "coded": "categorical",
+        "large": "categorical",
+        "flag": "categorical",
+        "stamp": "datetime",
+        "day": "datetime",
+        "wait": "datetime",
+        "price": "continuous",
+    }
+
+
+def test_the_declared_type_is_recorded_as_text():
+    table = pa.table(
+        {
+            "count": pa.array(np.arange(ROWS), pa.int16()),
+            "coded": pa.array(repeated(["x", "y"])).dictionary_encode(),
+        }
+    )
+    schema = infer_schema(table, DataConfig(), "t")
+    assert [column.arrow_type for column in schema.columns] == [
+        "int16",
+        "dictionary<values=string, indices=int32, ordered=0>",
+    ]
+
+
+@pytest.mark.parametrize("limit", [3, 10])
+def test_integers_with_few_distinct_values_are_categorical(limit):
+    at_limit = repeated(list(range(limit)))
+    past_limit = repeated(list(range(limit + 1)))
+    table = pa.table({"at": at_limit, "past": past_limit})
+    assert kinds(table, integer_categorical_max=limit) == {
+        "at": "categorical",
+        "past": "integer",
+    }
+
+
+def test_nulls_do_not_count_as_a_distinct_integer_value():
+    values = [None if i % 3 == 0 else i % 10 for i in range(ROWS)]
+    assert kinds(pa.table({"n": pa.array(values, pa.int64())})) == {"n": "categorical"}
+
+
+def test_an_all_distinct_string_column_is_left_out_with_a_warning(caplog):
+    rows = IDENTIFIER_MIN_ROWS
+    table = pa.table(
+        {"user_id": [f"u{i:04d}" for i in range(rows)], "x": np.arange(rows) * 1.0}
+    )
+    with caplog.at_level(logging.WARNING, logger="corrgan.schema"):
+        schema = infer_schema(table, DataConfig(), "users.csv")
+
+    assert schema.names == ["x"]
+    assert schema.dropped == ["user_id"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'user_id'" in warnings[0].getMessage()
+    assert "identifier" in warnings[0].getMessage()
+
+
+def test_a_short_all_distinct_string_column_is_kept(caplog):
+    rows = IDENTIFIER_MIN_ROWS - 1
+    table = pa.table({"name": [f"n{i}" for i in range(rows)]})
+    with caplog.at_level(logging.WARNING, logger="corrgan.schema"):
+        assert kinds(table) == {"name": "categorical"}
+    assert caplog.records == []
+
+
+def test_categorical_flag_keeps_an_identifier():
+    table = pa.table({"code": [f"c{i}" for i in range(ROWS)], "x": np.ones(ROWS)})
+    assert kinds(table, categorical=["code"]) == {
+        "code": "categorical",
+        "x": "continuous",
+    }
+
+
+def test_overrides_set_and_remove_kinds():
+    table = pa.table(
+        {
+            "a": np.arange(ROWS) * 1.5,
+            "b": pa.array(np.arange(ROWS), pa.int64()),
+            "c": pa.array(repeated([1, 2, 3]), pa.int8()),
+            "d": repeated(["x", "y"]),
+            "e": np.ones(ROWS),
+        }
+    )
+    schema = infer_schema(
+        table,
+        DataConfig(categorical=["a", "b"], continuous=["c"], drop=["d"]),
+        "t",
+    )
+    assert {c.name: c.kind for c in schema.columns} == {
+        "a": "categorical",
+        "b": "categorical",
+        "c": "integer",
+        "e": "continuous",
+    }
+    assert schema.dropped == ["d"]
+
+
+@pytest.mark.parametrize("flag", ["categorical", "continuous", "drop"])
+def test_an_override_naming_an_unknown_column_is_an_error(flag):
+    table = pa.table({"a": np.arange(ROWS) * 1.0, "b": np.ones(ROWS)})
+    pattern = f"--{flag} names column\\(s\\) not in t.csv: nope; the columns are a, b"
+    with pytest.raises(CorrganError, match=pattern):
+        infer_schema(table, DataConfig(**{flag: ["a", "nope"]}), "t.csv")
+
+
+def test_unknown_target_is_an_error():
+    table = pa.table({"a": np.arange(ROWS) * 1.0})
+    with pytest.raises(CorrganError, match="--target names column\\(s\\) .*: label"):
+        infer_schema(table, DataConfig(target="label"), "t.csv")
+
+
+def test_a_column_given_to_two_flags_is_an_error():
+    table = pa.table({"a": np.arange(ROWS) * 1.0})
+    config = DataConfig(categorical=["a"], continuous=["a"])
+    with pytest.raises(CorrganError, match="both --categorical and --continuous"):
+        infer_schema(table, config, "t")
+
+
+def test_continuous_flag_on_strings_is_an_error():
+    table = pa.table({"s": repeated(["x", "y"])})
+    with pytest.raises(CorrganError, match="'s' .* cannot be continuous"):
+        infer_schema(table, DataConfig(continuous=["s"]), "t")
+
+
+def test_categorical_flag_on_timestamps_is_an_error():
+    stamps = pa.array(np.arange(ROWS), pa.timestamp("s"))
+    with pytest.raises(CorrganError, match="'t' .* cannot be categorical"):
+        infer_schema(pa.table({"t": stamps}), DataConfig(categorical=["t"]), "t")
+
+
+@pytest.mark.parametrize("column", [pa.nulls(ROWS), pa.nulls(ROWS, pa.float64())])
+def test_an_entirely_null_column_is_an_error(column):
+    table = pa.table({"x": np.ones(ROWS), "empty": column})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(), "t.csv")
+    assert str(caught.value) == (
+        "column 'empty' in t.csv is entirely null; remove it with --drop empty"
+    )
+
+
+def test_dropping_the_null_column_resolves_the_error():
+    table = pa.table({"x": np.ones(ROWS), "empty": pa.nulls(ROWS)})
+    schema = infer_schema(table, DataConfig(drop=["empty"]), "t.csv")
+    assert schema.names == ["x"]
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_values_are_an_error(bad):
+    values = np.arange(ROWS) * 1.0
+    values[7] = bad
+    with pytest.raises(CorrganError, match="'v' in t.csv holds \\+-inf"):
+        infer_schema(pa.table({"v": values}), DataConfig(), "t.csv")
+
+
+def test_too_many_categories_suggests_continuous_or_drop():
+    table = pa.table({"city": repeated([f"city{i}" for i in range(12)])})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(max_categories=5), "t.csv")
+    message = str(caught.value)
+    assert "'city' in t.csv has 12 distinct values" in message
+    assert "--continuous city" in message
+    assert "--drop city" in message
+    assert kinds(table, max_categories=12) == {"city": "categorical"}
+
+
+def test_an_unsupported_type_is_an_error():
+    table = pa.table({"blob": pa.array([b"x"] * ROWS), "x": np.ones(ROWS)})
+    with pytest.raises(CorrganError, match="'blob' .* type binary.*--drop blob"):
+        infer_schema(table, DataConfig(), "t")
+
+
+def test_dropping_every_column_is_an_error():
+    table = pa.table({"a": np.ones(ROWS)})
+    with pytest.raises(CorrganError, match="no column is left to model"):
+        infer_schema(table, DataConfig(drop=["a"]), "t")
+
+
+def test_the_target_is_categorical_whatever_its_type():
+    # 15 distinct integers would be an integer column, but a class is categorical
+    table = pa.table({"grade": pa.array(repeated(list(range(15))), pa.int64())})
+    assert kinds(table) == {"grade": "integer"}
+    assert kinds(table, target="grade") == {"grade": "categorical"}
+
+
+def test_a_target_given_to_continuous_is_an_error():
+    table = pa.table({"grade": repeated([1, 2, 3])})
+    with pytest.raises(CorrganError, match="--target grade must be categorical"):
+        infer_schema(table, DataConfig(target="grade", continuous=["grade"]), "t")
+
+
+def test_an_all_distinct_target_is_kept_as_categorical():
+    table = pa.table({"code": [f"c{i}" for i in range(ROWS)], "x": np.ones(ROWS)})
+    schema = infer_schema(table, DataConfig(target="code"), "t")
+    assert [(c.name, c.kind) for c in schema.columns][0] == ("code", "categorical")
+    assert schema.dropped == []
+
+
+def test_schema_round_trips_through_a_dict():
+    table = pa.table(
+        {"a": np.arange(ROWS) * 1.0, "b": repeated(["x", "y"]), "c": np.ones(ROWS)}
+    )
+    schema = infer_schema(table, DataConfig(drop=["c"]), "t")
+    assert TableSchema.from_dict(schema.to_dict()) == schema
+
+
+def test_value_type_looks_through_dictionaries():
+    assert value_type(pa.dictionary(pa.int8(), pa.string())) == pa.string()
+    assert value_type(pa.int32()) == pa.int32()
+
+
+def test_crop_columns(crop_path):
+    source = TableSource(crop_path)
+    schema = infer_schema(source.read(), DataConfig(), str(crop_path))
+    assert {c.name: c.kind for c in schema.columns} == {
+        "N": "integer",
+        "P": "integer",
+        "K": "integer",
+        "temperature": "continuous",
+        "humidity": "continuous",
+        "ph": "continuous",
+        "rainfall": "continuous",
+        "label": "categorical",
+    }
