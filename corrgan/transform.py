@@ -449,7 +449,10 @@ def _decode_categorical(
         block = blocks[0]
         chosen = np.argmax(matrix[:, block.start : block.end], axis=1)
     decoded = levels.take(pa.array(chosen))
-    return decoded.cast(target) if decoded.type != target else decoded
+    # a dictionary of numbers cannot be cast to from plain values; encode first
+    return (
+        decoded.dictionary_encode() if pa.types.is_dictionary(target) else decoded
+    ).cast(target)
 
 
 def read_transform(path) -> TableTransform:

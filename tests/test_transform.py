@@ -1,0 +1,458 @@
+"""The reversible transform: round trips, layout, nulls, constants, JSON.
+
+How close a round trip is, read from the code: a numeric value goes to the
+probability of its place in the quantile table, clipped to
+``[PROBABILITY_EPS, 1 - PROBABILITY_EPS]``, then to a normal score stored as
+float32; the inverse interpolates the same table. Between two neighbouring
+quantiles the map is linear, so a value comes back moved by a fraction of the
+spacing of the quantiles around it. That fraction is at most
+``(count - 1) * PROBABILITY_EPS`` at the two ends (the clip) and about
+``(count - 1) * 1.5e-8`` inside (the float32 score), where ``count`` is the
+number of quantiles, ``min(rows, MAX_QUANTILES)``. With at most 1000 rows the
+quantiles are the sorted values themselves, so tied values come back exactly
+and a distinct value moves by at most about 1e-3 of the gap to a neighbour.
+Integers and times are rounded afterwards, so an integer column whose gaps
+are small enough, ``(count - 1) * PROBABILITY_EPS * gap < 0.5``, comes back
+exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corrgan.config import DataConfig
+from corrgan.errors import CorrganError
+from corrgan.io import TableSource
+from corrgan.schema import infer_schema
+from corrgan.transform import (
+    MAX_QUANTILES,
+    PROBABILITY_EPS,
+    CategoricalColumn,
+    NumericColumn,
+    TableTransform,
+    read_transform,
+)
+
+PROPERTY = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+# the fraction of a quantile spacing a round trip may move a value, for
+# ``count`` quantiles; the margin covers the float32 score inside the table
+def allowed_shift(count: int) -> float:
+    return (count - 1) * PROBABILITY_EPS * 1.1
+
+
+def fit(table: pa.Table, **overrides) -> TableTransform:
+    schema = infer_schema(table, DataConfig(**overrides), "table")
+    return TableTransform.fit(table, schema)
+
+
+def spacing_around(quantiles: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The wider of the two quantile spacings on either side of each value."""
+    gaps = np.diff(quantiles)
+    if not len(gaps):
+        return np.zeros(len(values))
+    right = np.clip(np.searchsorted(quantiles, values, side="left"), 0, len(gaps) - 1)
+    left = np.clip(right - 1, 0, len(gaps) - 1)
+    return np.maximum(gaps[left], gaps[right])
+
+
+# random mixed tables
+
+KINDS = ["float64", "float32", "int64", "int32", "string", "dictionary", "bool"]
+KINDS += ["timestamp", "date"]
+EPOCH = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def make_column(kind: str, rng: np.random.Generator, pool: int, picks, nulls):
+    """``len(picks)`` values drawn from ``pool`` distinct ones, nulls masked."""
+    if kind.startswith("float"):
+        scale = 10.0 ** rng.integers(-3, 7)
+        offset = rng.normal() * scale
+        values = (offset + scale * rng.normal(size=pool))[picks]
+        return pa.array(values, mask=nulls).cast(kind)
+    if kind.startswith("int"):
+        # gaps of at most 2000 keep the clip below half a unit (see the top)
+        values = rng.integers(-1000, 1001, pool)[picks]
+        return pa.array(values, mask=nulls).cast(kind)
+    if kind in {"string", "dictionary"}:
+        # at most six distinct strings: never mistaken for an identifier
+        words = np.array([f"w{i}" for i in range(min(pool, 6))])
+        values = words[picks % len(words)]
+        array = pa.array(values, mask=nulls)
+        return array.dictionary_encode() if kind == "dictionary" else array
+    if kind == "bool":
+        values = (picks % min(pool, 2)).astype(bool)
+        return pa.array(values, mask=nulls)
+    if kind == "timestamp":
+        seconds = rng.integers(0, 10**7, pool)[picks]
+        stamps = [EPOCH + dt.timedelta(seconds=int(s)) for s in seconds]
+        unit, zone = ("ms", "America/New_York") if pool % 2 else ("s", "UTC")
+        return pa.array(stamps, pa.timestamp(unit, tz=zone), mask=nulls)
+    days = rng.integers(0, 300, pool)[picks]
+    dates = [dt.date(2000, 1, 1) + dt.timedelta(days=int(d)) for d in days]
+    return pa.array(dates, pa.date32(), mask=nulls)
+
+
+@st.composite
+def mixed_tables(draw) -> pa.Table:
+    rows = draw(st.integers(10, 200))
+    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    columns = {}
+    for number, kind in enumerate(kinds):
+        # one distinct value makes a constant column, a few make ties
+        pool = draw(st.sampled_from([1, 2, 5, rows]))
+        null_rate = draw(st.sampled_from([0.0, 0.0, 0.2, 0.9]))
+        picks = rng.integers(0, pool, rows)
+        nulls = rng.random(rows) < null_rate
+        nulls[rng.integers(rows)] = False  # an entirely null column is an error
+        columns[f"{kind}_{number}"] = make_column(kind, rng, pool, picks, nulls)
+    return pa.table(columns)
+
+
+def decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
+def as_numbers(column: pa.ChunkedArray) -> np.ndarray:
+    """Numbers, days or time ticks as float64, NaN where null."""
+    if pa.types.is_timestamp(column.type):
+        column = pc.cast(column, pa.int64())
+    elif pa.types.is_date32(column.type):
+        column = pc.cast(column, pa.int32())
+    return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+@PROPERTY
+@given(table=mixed_tables())
+def test_round_trip_keeps_types_nulls_categories_and_values(table):
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table))
+
+    assert back.schema == table.schema
+    for name in table.schema.names:
+        original, restored = table.column(name), back.column(name)
+        assert restored.is_null().equals(original.is_null()), name
+        column = transform.column(name)
+        if isinstance(column, CategoricalColumn) or column.kind == "integer":
+            assert restored.equals(original), name
+            continue
+
+        # continuous and datetime columns: inside the range, moved by little
+        present = ~np.isnan(as_numbers(original))
+        before = as_numbers(original)[present]
+        after = as_numbers(restored)[present]
+        assert after.min() >= column.minimum and after.max() <= column.maximum
+        quantiles = np.asarray(column.quantiles)
+        shift = allowed_shift(len(quantiles)) * spacing_around(quantiles, before)
+        if column.kind == "datetime":
+            shift += 0.5  # rounding back to a whole tick or day
+        if pa.types.is_float32(original.type):
+            shift += np.abs(before) * np.finfo(np.float32).eps
+        assert np.all(np.abs(after - before) <= shift), name
+
+
+@PROPERTY
+@given(table=mixed_tables())
+def test_layout_nulls_and_constants(table):
+    transform = fit(table)
+
+    # the blocks tile [0, width) in column order
+    starts = [block.start for block in transform.layout]
+    ends = [block.end for block in transform.layout]
+    assert starts == ([0, *ends[:-1]] if ends else [])
+    assert transform.width == (ends[-1] if ends else 0)
+    order = [block.column for block in transform.layout]
+    assert order == sorted(order, key=table.schema.names.index)
+
+    for name in table.schema.names:
+        column, values = transform.column(name), decoded(table.column(name))
+        blocks = [(b.kind, b.width, b.role) for b in transform.blocks_of(name)]
+        null_rate = values.null_count / table.num_rows
+        if isinstance(column, CategoricalColumn):
+            levels = pc.count_distinct(values, mode="all").as_py()
+            assert column.num_levels == levels
+            assert column.has_null == (values.null_count > 0)
+            assert sum(column.frequencies) == pytest.approx(1.0)
+            if column.has_null:
+                assert column.frequencies[-1] == pytest.approx(null_rate)
+            expected = [] if levels == 1 else [("categorical", levels, "value")]
+        else:
+            assert column.null_rate == pytest.approx(null_rate)
+            distinct = pc.count_distinct(values, mode="only_valid").as_py()
+            assert column.constant == (distinct == 1)
+            expected = [] if distinct == 1 else [("continuous", 1, "value")]
+            if values.null_count:
+                expected.append(("categorical", 2, "null"))
+        assert blocks == expected, name
+
+
+@PROPERTY
+@given(table=mixed_tables(), seed=st.integers(0, 2**16))
+def test_inverse_of_any_matrix_stays_inside_what_was_seen(table, seed):
+    transform = fit(table)
+    noise = np.random.default_rng(seed).normal(scale=3.0, size=(64, transform.width))
+    generated = transform.inverse(noise.astype(np.float32))
+
+    assert generated.schema == table.schema
+    assert generated.num_rows == 64
+    for name in table.schema.names:
+        column, values = transform.column(name), generated.column(name)
+        if isinstance(column, CategoricalColumn):
+            seen = set(pc.unique(table.column(name)).to_pylist())
+            assert set(pc.unique(values).to_pylist()) <= seen, name
+        else:
+            numbers = as_numbers(values)
+            present = numbers[~np.isnan(numbers)]
+            assert np.all((present >= column.minimum) & (present <= column.maximum))
+            if column.null_rate == 0:
+                assert values.null_count == 0, name
+
+
+@PROPERTY
+@given(table=mixed_tables())
+def test_json_round_trip_gives_the_same_transform(table):
+    transform = fit(table)
+    loaded = TableTransform.from_json(transform.to_json())
+
+    assert loaded.to_dict() == transform.to_dict()
+    assert loaded.layout == transform.layout
+    assert loaded.output_schema == transform.output_schema
+    matrix = transform.transform(table)
+    assert np.array_equal(loaded.transform(table), matrix)
+    assert loaded.inverse(matrix).equals(transform.inverse(matrix))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(10, MAX_QUANTILES), seed=st.integers(0, 2**32 - 1))
+def test_distinct_continuous_values_come_back_almost_exactly(rows, seed):
+    # gaps between neighbours within a factor of 10: every value comes back
+    # far closer to itself than to either neighbour
+    rng = np.random.default_rng(seed)
+    values = rng.permutation(np.cumsum(rng.uniform(0.1, 1.0, rows)) - rows / 3)
+    table = pa.table({"x": values})
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table)).column("x").to_numpy()
+
+    ordered = np.sort(values)
+    assert transform.column("x").quantiles == pytest.approx(ordered.tolist())
+    gaps = spacing_around(ordered, values)
+    assert np.all(np.abs(back - values) <= allowed_shift(rows) * gaps)
+    nearest = ordered[np.abs(ordered[None, :] - back[:, None]).argmin(axis=1)]
+    assert np.array_equal(nearest, values)
+
+
+def test_more_rows_than_quantiles_still_round_trip_closely():
+    values = np.random.default_rng(5).normal(size=4 * MAX_QUANTILES)
+    transform = fit(pa.table({"x": values}))
+    column = transform.column("x")
+    back = transform.inverse(transform.transform(pa.table({"x": values})))
+
+    quantiles = np.asarray(column.quantiles)
+    assert len(quantiles) == MAX_QUANTILES
+    shift = allowed_shift(MAX_QUANTILES) * spacing_around(quantiles, values)
+    assert np.all(np.abs(back.column("x").to_numpy() - values) <= shift)
+
+
+def test_integer_columns_with_ties_come_back_exactly():
+    values = np.repeat([3, 3, 4, 9, 10, 250, 251, 252, 900, 901, 902, 1000], 7)
+    table = pa.table({"n": pa.array(values, pa.int16())})
+    transform = fit(table)
+    assert transform.column("n").kind == "integer"
+    assert transform.inverse(transform.transform(table)).equals(table)
+
+
+def test_declared_types_survive_a_parquet_round_trip(tmp_table, tmp_path):
+    rows = 60
+    rng = np.random.default_rng(11)
+    table = pa.table(
+        {
+            "count": pa.array(rng.integers(0, 500, rows), pa.int32()),
+            "label": pa.array(rng.choice(["a", "b", "c"], rows)).dictionary_encode(),
+            "seen": pa.array(
+                [
+                    EPOCH + dt.timedelta(hours=int(h))
+                    for h in rng.integers(0, 999, rows)
+                ],
+                pa.timestamp("us", tz="Asia/Tokyo"),
+            ),
+            "day": pa.array(
+                [dt.date(2001, 1, 1) + dt.timedelta(days=int(d)) for d in range(rows)],
+                pa.date32(),
+            ),
+            "ratio": pa.array(rng.normal(size=rows).astype(np.float32)),
+            "flag": pa.array(rng.random(rows) > 0.3),
+            "maybe": pa.array(
+                [
+                    None if i % 5 == 0 else int(v)
+                    for i, v in enumerate(rng.integers(0, 99, rows))
+                ],
+                pa.int64(),
+            ),
+        }
+    )
+    source = TableSource(tmp_table(table, "typed.parquet"))
+    schema = infer_schema(source.read(), DataConfig(), "typed.parquet")
+    transform = TableTransform.fit(source, schema)
+    back = transform.inverse(transform.transform(source.read()))
+    pq.write_table(back, tmp_path / "back.parquet")
+    reread = pq.read_table(tmp_path / "back.parquet")
+
+    assert reread.schema == table.schema
+    for name in ["count", "label", "day", "flag", "maybe"]:
+        assert reread.column(name).to_pylist() == table.column(name).to_pylist(), name
+    assert reread.column("maybe").null_count == 12
+
+
+def test_dictionaries_of_numbers_and_strings_keep_their_type():
+    # as pandas writes a Categorical: int8 indices into the categories
+    indices = pa.array(np.arange(30) % 3, pa.int8())
+    table = pa.table(
+        {
+            "code": pa.DictionaryArray.from_arrays(indices, pa.array([7, 8, 9])),
+            "name": pa.DictionaryArray.from_arrays(
+                indices, pa.array(["x", "y", "z"], pa.large_string())
+            ),
+        }
+    )
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table))
+    assert back.schema == table.schema
+    assert back.column("code").to_pylist() == [7, 8, 9] * 10
+    assert back.column("name").to_pylist() == ["x", "y", "z"] * 10
+
+
+def test_null_indicator_decides_where_nulls_are_generated():
+    table = pa.table(
+        {
+            "x": pa.array([None, 1.0, 2.5, None, 4.0] * 4),
+            "s": pa.array(["a", None, "b", "b", "a"] * 4),
+        }
+    )
+    transform = fit(table)
+    assert transform.column("x").null_rate == pytest.approx(0.4)
+    assert transform.column("s").frequencies == pytest.approx([0.4, 0.4, 0.2])
+
+    matrix = np.zeros((4, transform.width), dtype=np.float32)
+    (null_block,) = [b for b in transform.blocks_of("x") if b.role == "null"]
+    (levels,) = transform.blocks_of("s")
+    says_null = np.array([True, False, True, False])
+    matrix[:, null_block.start] = ~says_null
+    matrix[:, null_block.start + 1] = says_null
+    matrix[np.arange(4), levels.start + np.array([2, 0, 1, 2])] = 1.0
+    generated = transform.inverse(matrix)
+
+    assert generated.column("x").is_null().to_pylist() == says_null.tolist()
+    assert generated.column("s").to_pylist() == [None, "a", "b", None]
+
+
+def test_a_constant_column_takes_no_width_and_is_generated_constant():
+    table = pa.table(
+        {
+            "x": np.linspace(0, 1, 30),
+            "level": pa.array([7] * 30, pa.int8()),
+            "unit": ["kg"] * 30,
+            "gain": [2.5] * 30,
+        }
+    )
+    transform = fit(table)
+    assert transform.width == 1
+    assert [b.column for b in transform.layout] == ["x"]
+    for name in ["level", "unit", "gain"]:
+        assert transform.blocks_of(name) == []
+        assert transform.column(name).constant
+
+    noise = np.random.default_rng(0).normal(size=(50, 1)).astype(np.float32)
+    generated = transform.inverse(noise)
+    assert generated.column("level").to_pylist() == [7] * 50
+    assert generated.column("unit").to_pylist() == ["kg"] * 50
+    assert generated.column("gain").to_pylist() == [2.5] * 50
+    assert generated.schema == table.schema
+
+
+def test_a_constant_numeric_column_with_nulls_keeps_only_its_null_block():
+    table = pa.table({"gain": pa.array([2.5, None, 2.5, 2.5] * 5)})
+    transform = fit(table)
+    assert [(b.kind, b.role) for b in transform.layout] == [("categorical", "null")]
+    assert transform.inverse(transform.transform(table)).equals(table)
+
+
+def test_unseen_categories_encode_as_all_zero_blocks():
+    table = pa.table({"s": ["a", "b", "c"] * 5, "x": np.arange(15.0)})
+    transform = fit(table)
+    (block,) = transform.blocks_of("s")
+    fresh = pa.table({"s": ["b", "never", None], "x": [1.0, 2.0, 3.0]})
+    matrix = transform.transform(fresh)[:, block.start : block.end]
+    assert matrix.tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 0]]
+
+
+def test_fit_on_a_dataset_sees_every_category_and_the_true_range(tmp_path, tmp_table):
+    rng = np.random.default_rng(2)
+    for part in range(4):
+        values = rng.normal(size=100)
+        labels = rng.choice(["a", "b"], 100).astype(object)
+        if part == 2:
+            values[17], labels[5] = 1000.0, "rare"
+        if part == 3:
+            values[4] = -500.0
+        table = pa.table({"x": values, "s": pa.array(labels.tolist(), pa.string())})
+        tmp_table(table, f"parts/part{part}.parquet")
+    source = TableSource(tmp_path / "parts")
+    sample = source.sample(50, 0)
+    # the seeded sample the quantiles come from misses the extremes and "rare"
+    assert "rare" not in sample.column("s").to_pylist()
+    assert pc.min(sample.column("x")).as_py() > -500.0
+    assert pc.max(sample.column("x")).as_py() < 1000.0
+    schema = infer_schema(sample, DataConfig(), "parts")
+    transform = TableTransform.fit(source, schema, sample_rows=50, seed=0)
+
+    x, s = transform.column("x"), transform.column("s")
+    assert isinstance(x, NumericColumn) and isinstance(s, CategoricalColumn)
+    assert s.categories == ["a", "b", "rare"]
+    assert sum(s.frequencies) == pytest.approx(1.0)
+    assert s.frequencies[2] == pytest.approx(1 / 400)
+    assert (x.minimum, x.maximum) == (-500.0, 1000.0)
+    assert len(x.quantiles) == 50
+    assert (x.quantiles[0], x.quantiles[-1]) == (-500.0, 1000.0)
+    assert transform.num_rows == 400
+
+
+def test_transform_needs_every_modelled_column():
+    transform = fit(pa.table({"a": np.arange(20.0), "b": np.arange(20.0) ** 2}))
+    with pytest.raises(CorrganError, match="lacks the modelled column\\(s\\) b"):
+        transform.transform(pa.table({"a": [1.0]}))
+
+
+def test_inverse_needs_the_model_space_width():
+    transform = fit(pa.table({"a": np.arange(20.0)}))
+    with pytest.raises(ValueError, match="expected a matrix with 1 columns"):
+        transform.inverse(np.zeros((3, 2), dtype=np.float32))
+
+
+def test_a_transform_of_another_format_version_is_refused():
+    values = fit(pa.table({"a": np.arange(20.0)})).to_dict()
+    values["format_version"] = 99
+    with pytest.raises(CorrganError, match="format version 99 is not supported"):
+        TableTransform.from_dict(values)
+
+
+def test_read_transform_reports_missing_and_damaged_files(tmp_path):
+    path = tmp_path / "transform.json"
+    with pytest.raises(CorrganError, match="transform.json is missing"):
+        read_transform(path)
+    path.write_text(fit(pa.table({"a": np.arange(20.0)})).to_json()[:-40])
+    with pytest.raises(CorrganError, match="transform.json is damaged"):
+        read_transform(path)
