@@ -79,7 +79,7 @@ def test_table_against_itself_has_zero_errors_and_full_scores():
 
 
 def test_table_against_itself_within_class_and_privacy():
-    table = mixed_table(300)
+    table = mixed_table(150)
     report = build_report(
         table, table, categorical=["group"], train=table, target="group"
     )
@@ -172,6 +172,17 @@ def test_missing_and_tiny_classes_are_reported_not_dropped():
     assert tstr["macro_f1"] < 0.9
 
 
+def test_single_class_synthetic_table_predicts_that_class():
+    real = mixed_table(200)
+    synthetic = real[real["group"] == "b"]
+    report = build_report(real, synthetic, categorical=["group"], target="group")
+    tstr = report["synthetic"]["efficacy"]["train_on_synthetic"]
+    assert "single class" in tstr["note"]
+    share_b = (real["group"] == "b").mean()
+    assert tstr["accuracy"] == pytest.approx(share_b)
+    assert set(tstr["missing_classes"]) == {"a", "c", None}
+
+
 def test_boolean_and_datetime_columns():
     table = mixed_table(200)
     table["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(table["x"], "D")
@@ -205,11 +216,16 @@ def test_constant_column_gives_none_and_the_report_is_strict_json():
 
 
 def test_same_seed_same_report_and_seed_matters():
-    real, synthetic, train = mixed_table(300), mixed_table(300, 1), mixed_table(400, 2)
-    options = {"categorical": ["group"], "train": train, "max_pair_rows": 200}
+    real, synthetic, train = mixed_table(150), mixed_table(150, 1), mixed_table(200, 2)
+    options = {
+        "categorical": ["group"],
+        "train": train,
+        "target": "group",
+        "max_pair_rows": 100,
+    }
     first = build_report(real, synthetic, seed=4, **options)
     second = build_report(real, synthetic, seed=4, **options)
-    other = build_report(real, synthetic, seed=5, **options)
+    other = build_report(real, synthetic, seed=5, **{**options, "target": None})
     assert json.dumps(first) == json.dumps(second)
     assert first["references"]["independent"] != other["references"]["independent"]
 

@@ -140,13 +140,13 @@ def within_class_report(
         detail: Whether to include the pooled matrices themselves.
     """
     target = reference.target
-    references = reference.classes
+    real_classes = reference.classes
     names = [name for name in schema.names if name != target]
     target_codes = synthetic_pairs.columns[target]
 
     # compare each real class with the candidate's rows of the same class
     classes = []
-    for real_class in references:
+    for real_class in real_classes:
         rows = np.flatnonzero(target_codes == real_class.code)
         entry: dict[str, Any] = {
             "class": real_class.label,
@@ -171,7 +171,7 @@ def within_class_report(
         mean[f"{matrix}_{measure}"] = float(np.mean(values)) if values else None
 
     # the pooled within-class matrix over the rows of the real classes
-    real_codes = np.array([entry.code for entry in references], dtype=np.int64)
+    real_codes = np.array([entry.code for entry in real_classes], dtype=np.int64)
     pooled = class_centred_pearson(synthetic_pairs, schema, target, real_codes)
     pooled_section: dict[str, Any] = {
         "error": matrix_error(reference.pooled_pearson, pooled, schema.numeric)
