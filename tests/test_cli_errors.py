@@ -1,0 +1,298 @@
+"""The command line on bad input: one ``Error:`` line, exit 2, nothing left.
+
+Also the plain behaviour around it: ``--version``, the help texts, and a tiny
+model trained, sampled and tampered with.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corrgan import __version__
+from corrgan.io import read_table
+from corrgan.transform import read_transform
+
+EXIT_USER_ERROR = 2
+ROWS = 30
+
+
+def assert_user_error(exit_code: int, stdout: str, stderr: str, *fragments: str):
+    """Exit 2, exactly one ``Error:`` line naming the problem, no traceback."""
+    assert exit_code == EXIT_USER_ERROR, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+    assert "Traceback" not in stdout + stderr
+    return errors[0]
+
+
+def assert_no_model_left(root: Path) -> None:
+    leftovers = [p for p in root.rglob("*") if p.suffix in {".json", ".safetensors"}]
+    assert leftovers == []
+    assert not (root / "run").exists()
+
+
+def numbers(rows: int = ROWS) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=rows)
+
+
+def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
+    """Write the input of one failing case: extra flags and expected fragments."""
+    if case == "missing":
+        return ["--data", "absent.csv"], ("no such file or directory", "absent.csv")
+    if case == "not a table":
+        (root / "x.bin").write_bytes(bytes(range(256)) * 8)
+        return ["--data", "x.bin"], ("x.bin is neither Parquet nor CSV",)
+    if case == "truncated":
+        pq.write_table(
+            pa.table({"a": numbers(500), "b": numbers(500)}), root / "t.parquet"
+        )
+        data = (root / "t.parquet").read_bytes()
+        (root / "t.parquet").write_bytes(data[: len(data) // 2])
+        return ["--data", "t.parquet"], ("cannot read t.parquet", "not corrupted")
+    if case == "empty":
+        (root / "empty.csv").write_bytes(b"")
+        return ["--data", "empty.csv"], ("empty.csv is empty",)
+    if case == "header only":
+        (root / "head.csv").write_text("a,b,c\n")
+        return ["--data", "head.csv"], ("head.csv has no rows",)
+    if case == "entirely null":
+        lines = "".join(f"{i},\n" for i in range(ROWS))
+        (root / "nulls.csv").write_text("a,b\n" + lines)
+        return ["--data", "nulls.csv"], ("column 'b' in nulls.csv is entirely null",)
+    if case == "infinite":
+        values = [str(v) for v in numbers()]
+        values[4], values[9] = "inf", "-inf"
+        (root / "inf.csv").write_text("v\n" + "\n".join(values) + "\n")
+        return ["--data", "inf.csv"], ("column 'v' in inf.csv holds +-inf",)
+    if case == "duplicate names":
+        lines = "".join(f"{i},{i + 1},{i * 2}\n" for i in range(ROWS))
+        (root / "dup.csv").write_text("a,a,b\n" + lines)
+        return ["--data", "dup.csv"], ("dup.csv has duplicate column names: a",)
+    if case == "too many categories":
+        lines = "".join(f"{v},city{i % 12}\n" for i, v in enumerate(numbers()))
+        (root / "cities.csv").write_text("x,city\n" + lines)
+        return ["--data", "cities.csv", "--max-categories", "5"], (
+            "'city' in cities.csv has 12 distinct values",
+            "--continuous city",
+            "--drop city",
+        )
+    if case == "unknown override":
+        pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
+        return ["--data", "ok.parquet", "--categorical", "nope"], (
+            "--categorical names column(s) not in ok.parquet: nope",
+        )
+    if case == "one row":
+        (root / "one.csv").write_text("a,b\n1.5,x\n")
+        return ["--data", "one.csv"], ("one.csv has 1 row(s)", "at least 10 rows")
+    if case == "unknown config key":
+        pq.write_table(pa.table({"a": numbers()}), root / "ok.parquet")
+        (root / "bad.toml").write_text("[data]\nmax_categoriez = 3\n")
+        return ["--data", "ok.parquet", "--config", "bad.toml"], (
+            "bad.toml: unknown key(s) in [data]: max_categoriez",
+        )
+    if case == "config not toml":
+        pq.write_table(pa.table({"a": numbers()}), root / "ok.parquet")
+        (root / "bad.toml").write_text("[train\nsteps = 3\n")
+        return ["--data", "ok.parquet", "--config", "bad.toml"], (
+            "config file bad.toml is not valid TOML",
+        )
+    raise ValueError(case)
+
+
+BAD_INPUTS = [
+    "missing",
+    "not a table",
+    "truncated",
+    "empty",
+    "header only",
+    "entirely null",
+    "infinite",
+    "duplicate names",
+    "too many categories",
+    "unknown override",
+    "one row",
+    "unknown config key",
+    "config not toml",
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_train_on_bad_input_fails_with_one_error_line(case, tmp_path, run_cli):
+    flags, fragments = write_bad_input(case, tmp_path)
+    result = run_cli("train", *flags, "--steps", "2", "--out", "run")
+    assert_user_error(result.exit_code, result.stdout, result.stderr, *fragments)
+    assert_no_model_left(tmp_path)
+
+
+def test_a_failed_run_without_out_leaves_no_run_directory(tmp_path, run_cli):
+    flags, fragments = write_bad_input("entirely null", tmp_path)
+    result = run_cli("train", *flags, "--steps", "2")
+    assert_user_error(result.exit_code, result.stdout, result.stderr, *fragments)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_a_real_process_exits_2_without_a_traceback(tmp_path, run_process):
+    flags, fragments = write_bad_input("truncated", tmp_path)
+    done = run_process("train", *flags, "--steps", "2", "--out", "run")
+    assert_user_error(done.returncode, done.stdout, done.stderr, *fragments)
+    assert_no_model_left(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_real_process_reports_a_missing_model(tmp_path, run_process):
+    done = run_process("sample", "--model", "nowhere", "--parquet", "out.parquet")
+    assert_user_error(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        "model directory nowhere does not exist",
+    )
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_sample_with_a_missing_model_directory(tmp_path, run_cli):
+    result = run_cli("sample", "--parquet", "out.parquet")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "model directory runs/latest does not exist",
+        "corrgan train",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("outputs", [[], ["--parquet", "a.parquet", "--csv", "b.csv"]])
+def test_sample_needs_exactly_one_output(tmp_path, run_cli, outputs):
+    result = run_cli("sample", "--model", "nowhere", *outputs)
+    assert_user_error(
+        result.exit_code, result.stdout, result.stderr, "exactly one of --parquet"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sample_with_tampered_weights_is_refused(tmp_path, run_cli, trained_run):
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    weights = model / "generator.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-5] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "generator.safetensors does not match the checksum",
+    )
+    assert not (tmp_path / "out.parquet").exists()
+
+
+@pytest.mark.slow
+def test_sample_with_a_truncated_transform_is_refused(tmp_path, run_cli, trained_run):
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    transform = model / "transform.json"
+    transform.write_text(transform.read_text()[:100])
+
+    result = run_cli("sample", "--model", "model", "--csv", "out.csv")
+    assert_user_error(
+        result.exit_code, result.stdout, result.stderr, "transform.json does not match"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_constant_column_is_trained_and_generated_constant(
+    tmp_path, run_cli, trained_run
+):
+    transform = read_transform(trained_run.run_dir / "transform.json")
+    assert transform.blocks_of("level") == [] and transform.blocks_of("site") == []
+
+    result = run_cli(
+        "sample", "--model", trained_run.run_dir, "--rows", "300", "--parquet", "s.pq"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "wrote 300 rows to s.pq" in result.stdout
+    generated = read_table(tmp_path / "s.pq")
+    assert generated.schema == read_table(trained_run.data).schema
+    assert generated.num_rows == 300
+    assert set(generated.column("level").to_pylist()) == {3.5}
+    assert set(generated.column("site").to_pylist()) == {"north"}
+    assert set(generated.column("colour").to_pylist()) <= {"red", "green", "blue"}
+    counts = generated.column("count").to_numpy()
+    assert counts.min() >= 0 and counts.max() < 1000
+
+
+@pytest.mark.slow
+def test_sampling_is_repeatable(tmp_path, run_cli, trained_run):
+    for name in ("a.csv", "b.csv"):
+        args = ["--rows", "50", "--seed", "4", "--csv", name]
+        result = run_cli("sample", "--model", trained_run.run_dir, *args)
+        assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+@pytest.mark.slow
+def test_the_trained_run_directory_is_complete(trained_run):
+    names = {path.name for path in trained_run.run_dir.iterdir()}
+    expected = {"config.json", "model.json", "transform.json", "generator.safetensors"}
+    assert expected | {"train.parquet", "test.parquet"} <= names
+    assert read_table(trained_run.run_dir / "test.parquet").num_rows == 0
+    assert f"run directory: {trained_run.run_dir}" in trained_run.result.stdout
+
+
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"corrgan {__version__}\n"
+
+
+@pytest.mark.slow
+def test_version_of_a_real_process(run_process):
+    done = run_process("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"corrgan {__version__}"
+
+
+def help_text(run_cli, command: str) -> str:
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "summary"),
+    [
+        ("train", "Train a model on a table and write a run directory with a report."),
+        ("sample", "Generate synthetic rows from a trained model into Parquet or CSV."),
+        ("report", "Score synthetic rows against real ones and write a JSON fidelity"),
+    ],
+)
+def test_help_opens_with_a_summary_and_shows_an_example(run_cli, command, summary):
+    lines = [line.strip(" │") for line in help_text(run_cli, command).splitlines()]
+    text = [line for line in lines if line]
+    assert text[0] == f"Usage: corrgan {command} [OPTIONS]"
+    assert text[1].startswith(summary)
+    assert any(line.startswith(f"Example: corrgan {command} ") for line in text)
+
+
+def test_flags_are_kebab_case(run_cli):
+    flags = set()
+    for command in ("train", "sample", "report"):
+        flags |= set(re.findall(r"--[a-z][a-z0-9_-]*", help_text(run_cli, command)))
+    assert {"--max-categories", "--test-fraction", "--batch-size"} <= flags
+    assert {"--log-every", "--checkpoint-every", "--corr-weight"} <= flags
+    assert [flag for flag in flags if "_" in flag] == []
