@@ -30,7 +30,11 @@ PARQUET_MAGIC = b"PAR1"
 
 
 class TableSource:
-    """A table on disk, read lazily: its schema, row count, samples and batches.
+    """A table on disk: its schema, row count, samples and batches.
+
+    A Parquet dataset is read lazily, file by file. A CSV is parsed once into
+    Arrow memory (about the size of the numbers it holds); convert a CSV that
+    does not fit in memory to Parquet first.
 
     Args:
         path: a Parquet file, a directory of Parquet files read as one dataset,
@@ -50,7 +54,9 @@ class TableSource:
                 # a dataset fails on duplicate names with a misleading message
                 if self.path.is_file():
                     _check_unique_names(pq.read_schema(self.path).names, self.path)
-                self._dataset = pa_ds.dataset(self.path, format="parquet")
+                self._dataset = pa_ds.dataset(
+                    _parquet_files(self.path), format="parquet"
+                )
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as err:
@@ -121,6 +127,21 @@ class TableSource:
             ) from None
 
 
+def _parquet_files(path: Path) -> Path | list[str]:
+    """A file as it is; a directory as its ``*.parquet`` files, sorted.
+
+    Other files beside them (a README, a ``_SUCCESS`` marker) are ignored,
+    as are hidden and underscore-prefixed files.
+    """
+    if not path.is_dir():
+        return str(path)
+    return [
+        str(file)
+        for file in sorted(path.rglob("*.parquet"))
+        if not any(part.startswith((".", "_")) for part in file.relative_to(path).parts)
+    ]
+
+
 def read_table(path: Path | str) -> pa.Table:
     """Read a whole Parquet or CSV table into memory."""
     return TableSource(path).read()
@@ -168,7 +189,7 @@ def _check_csv_header(path: Path) -> None:
         header = next(csv.reader(handle), None)
     if not header:
         raise CorrganError(
-            f"{path} is empty: a CSV needs a header line and at least two rows"
+            f"{path} is empty: a CSV needs a header line and rows of data"
         )
     _check_unique_names(header, path)
 

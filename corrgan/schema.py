@@ -147,17 +147,6 @@ def infer_schema(sample: pa.Table, config: DataConfig, where: str) -> TableSchem
             f"{where}: no column is left to model after dropping "
             f"{', '.join(dropped)}; keep at least one column"
         )
-    if config.target and config.target not in [c.name for c in columns]:
-        raise CorrganError(
-            f"--target {config.target} was left out as an identifier; pick a "
-            "column with repeated values"
-        )
-    for column in columns:
-        if column.name == config.target and column.kind != "categorical":
-            raise CorrganError(
-                f"--target {column.name} is {column.kind}, not categorical; add "
-                f"--categorical {column.name} or choose a categorical column"
-            )
     return TableSchema(columns=columns, dropped=dropped)
 
 
@@ -191,7 +180,24 @@ def _infer_kind(
     distinct = pc.count_distinct(values.cast(arrow_type), mode="only_valid").as_py()
 
     # flags come first
+    is_fractional = pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
+    if name == config.target and name not in config.categorical and is_fractional:
+        raise CorrganError(
+            f"--target {name} in {where} holds continuous numbers; a target "
+            f"must be a class column (add --categorical {name} to treat each "
+            "value as a class)"
+        )
     if name in config.categorical or name == config.target:
+        if pa.types.is_decimal(arrow_type):
+            raise CorrganError(
+                f"column {name!r} in {where} holds decimals and cannot be "
+                f"categorical; cast it to text or integers, or leave it numeric"
+            )
+        if pa.types.is_floating(arrow_type) and pc.any(pc.is_nan(values)).as_py():
+            raise CorrganError(
+                f"column {name!r} in {where} holds NaN and cannot be categorical; "
+                "write missing values as nulls, or leave the column numeric"
+            )
         if _is_temporal(arrow_type):
             raise CorrganError(
                 f"column {name!r} in {where} holds dates or times and cannot be "

@@ -314,7 +314,10 @@ def _decode_dictionary(values: pa.ChunkedArray | pa.Array):
 
 
 def _numeric_values(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Float64 numbers with NaN for nulls; dates and times as integer counts."""
+    """Float64 numbers with NaN for nulls; dates and times as integer counts.
+
+    A floating-point NaN is treated as a null, as pandas does.
+    """
     values = _decode_dictionary(values)
     arrow_type = values.type
     if pa.types.is_timestamp(arrow_type) or pa.types.is_duration(arrow_type):
@@ -375,7 +378,9 @@ def _encode_numeric(
         probability = _to_probability(
             column, np.where(missing, column.minimum, numbers)
         )
-        probability = np.clip(probability, PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+        # squeeze [0, 1] into [eps, 1 - eps] (undone on decoding) so that
+        # the normal quantile stays finite and the extremes come back exactly
+        probability = PROBABILITY_EPS + (1.0 - 2.0 * PROBABILITY_EPS) * probability
         scores = ndtri(probability)
         scores[missing] = 0.0
         out[:, block.start] = scores
@@ -392,6 +397,7 @@ def _decode_numeric(
             missing = matrix[:, block.start + 1] > matrix[:, block.start]
             continue
         probability = ndtr(matrix[:, block.start].astype(np.float64))
+        probability = (probability - PROBABILITY_EPS) / (1.0 - 2.0 * PROBABILITY_EPS)
         quantiles = np.asarray(column.quantiles)
         references = np.linspace(0.0, 1.0, len(quantiles))
         numbers = np.interp(probability, references, quantiles)
@@ -404,7 +410,8 @@ def _restore_numeric(
 ) -> pa.Array:
     mask = missing if missing.any() else None
     if kind in {"integer", "datetime"} or pa.types.is_integer(target):
-        rounded = np.rint(numbers).astype(np.int64)
+        unsigned = pa.types.is_unsigned_integer(target)
+        rounded = np.rint(numbers).astype(np.uint64 if unsigned else np.int64)
         if pa.types.is_date32(target):
             return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
         return pa.array(rounded, mask=mask).cast(target)

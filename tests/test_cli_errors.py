@@ -296,3 +296,11 @@ def test_flags_are_kebab_case(run_cli):
     assert {"--max-categories", "--test-fraction", "--batch-size"} <= flags
     assert {"--log-every", "--checkpoint-every", "--corr-weight"} <= flags
     assert [flag for flag in flags if "_" in flag] == []
+
+
+def test_help_shows_the_dataclass_defaults(run_cli):
+    from corrgan.config import TrainConfig
+
+    text = " ".join(run_cli("train", "--help").stdout.split())
+    assert f"Generator updates. [default: {TrainConfig().steps}]" in text
+    assert "TOML file with [data], [model], [train]." in text

@@ -279,3 +279,20 @@ def test_crop_columns(crop_path):
         "rainfall": "continuous",
         "label": "categorical",
     }
+
+
+def test_a_float_target_is_refused_unless_made_categorical():
+    table = pa.table({"x": np.linspace(0, 1, 30), "y": np.linspace(1, 2, 30)})
+    with pytest.raises(CorrganError, match="--target y .* --categorical y"):
+        infer_schema(table, DataConfig(target="y"), "t.csv")
+    schema = infer_schema(table, DataConfig(target="y", categorical=["y"]), "t.csv")
+    assert [c.kind for c in schema.columns] == ["continuous", "categorical"]
+
+
+def test_categorical_floats_with_nan_and_decimals_are_refused():
+    nan = pa.table({"x": [1.0, float("nan")] * 15})
+    with pytest.raises(CorrganError, match="NaN"):
+        infer_schema(nan, DataConfig(categorical=["x"]), "t.csv")
+    decimals = pa.table({"d": pa.array([decimal.Decimal("1.5")] * 30)})
+    with pytest.raises(CorrganError, match="decimals"):
+        infer_schema(decimals, DataConfig(categorical=["d"]), "t.csv")

@@ -456,3 +456,22 @@ def test_read_transform_reports_missing_and_damaged_files(tmp_path):
     path.write_text(fit(pa.table({"a": np.arange(20.0)})).to_json()[:-40])
     with pytest.raises(CorrganError, match="transform.json is damaged"):
         read_transform(path)
+
+
+def test_extremes_of_widely_spaced_integers_come_back_exactly():
+    table = pa.table({"k": pa.array(np.arange(200) * 10_000, pa.int64())})
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table))
+    assert back.column("k").to_pylist() == table.column("k").to_pylist()
+
+
+def test_unsigned_64_bit_values_past_the_signed_range_are_restored():
+    values = np.array([2**63 + 2**12 * i for i in range(50)], dtype=np.uint64)
+    table = pa.table({"u": pa.array(values, pa.uint64())})
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table)).column("u")
+    assert back.type == pa.uint64()
+    restored = np.asarray(back.to_pylist(), dtype=np.float64)
+    assert restored.min() >= float(values.min()) and restored.max() <= float(
+        values.max()
+    )
