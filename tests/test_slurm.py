@@ -30,12 +30,15 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 SLURM_DIR = REPO / "slurm"
 
-# short runs: the default run only has to finish; the preempted ones have to
-# be caught while training (after their first log line) and still finish
-# soon after the restart
-DEFAULT_STEPS = 30
-PREEMPT_STEPS = 400
-LOG_EVERY = 10
+# short runs with small batches: the default run only has to finish; the
+# preempted ones are caught at their first log line, so they need steps
+# enough to outlast the signal's way there (well under a second), and finish
+# soon after the restart. One thread per process: two processes with two
+# threads each on two cores run several times slower.
+DEFAULT_STEPS = 20
+PREEMPT_STEPS = 200
+LOG_EVERY = 5
+TRAIN_ARGS = ("--log-every", str(LOG_EVERY), "--batch-size", "32", "--threads", "1")
 JOB_TIMEOUT_S = 420
 SAMPLE_ROWS = 64
 
@@ -241,9 +244,7 @@ def _assert_finished(cluster: Cluster, job: Job, run_dir: Path) -> dict:
 @pytest.fixture(scope="module")
 def trained_run(cluster: Cluster) -> Path:
     """A run of slurm/train.sh as submitted unchanged, on the built-in table."""
-    job_id = cluster.submit(
-        "train.sh", "--steps", str(DEFAULT_STEPS), "--log-every", str(LOG_EVERY)
-    )
+    job_id = cluster.submit("train.sh", "--steps", str(DEFAULT_STEPS), *TRAIN_ARGS)
     job = cluster.wait(job_id)
     run_dir = cluster.workdir / "runs" / f"slurm-{job_id}"
     _assert_finished(cluster, job, run_dir)
@@ -260,18 +261,33 @@ def test_train_on_the_built_in_table(cluster: Cluster, trained_run: Path) -> Non
     assert "USR1" not in log and "requeueing" not in log, log
 
 
+def _processes_of(run_dir: Path) -> list[str]:
+    """Command lines of the processes still working on ``run_dir``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = " ".join(w.decode(errors="replace") for w in words)
+        if "corrgan" in line and re.search(rf"{re.escape(run_dir.name)}(/|\s|$)", line):
+            found.append(line)
+    return found
+
+
+def _assert_no_orphans(run_dir: Path, timeout: float = 15) -> None:
+    """No trainer process of the run is left (they exit within seconds)."""
+    deadline = time.monotonic() + timeout
+    while _processes_of(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _processes_of(run_dir), _processes_of(run_dir)
+
+
 def _preempt_and_resume(
     cluster: Cluster, script: str, env: dict[str, str], tag: str
 ) -> tuple[Job, Path]:
     """Submit, wait for training progress, send USR1, follow the requeue."""
-    job_id = cluster.submit(
-        script,
-        "--steps",
-        str(PREEMPT_STEPS),
-        "--log-every",
-        str(LOG_EVERY),
-        env=env,
-    )
+    job_id = cluster.submit(script, "--steps", str(PREEMPT_STEPS), *TRAIN_ARGS, env=env)
     run_dir = cluster.workdir / "runs" / f"slurm-{job_id}"
 
     # a progress line means the trainer is in its loop, signal handler set
@@ -280,11 +296,13 @@ def _preempt_and_resume(
 
     # the script requeues only after the trainer has saved and exited
     cluster.wait_for_log(job_id, rf"^{tag}: requeueing job {job_id}", timeout=180)
-    checkpoints = run_dir / "checkpoints"
-    saved = (
-        sorted(p.name for p in checkpoints.iterdir()) if checkpoints.is_dir() else []
+    checkpoints = sorted((run_dir / "checkpoints").glob("step-*"))
+    assert checkpoints, (
+        f"no checkpoint in {run_dir}\n--- log ---\n{cluster.log(job_id)}"
     )
-    assert saved, f"no checkpoint in {checkpoints}\n--- log ---\n{cluster.log(job_id)}"
+    # and the launchers passed the signal on: no worker outlived them (the
+    # restart comes only after the requeue hold, cred_expire = 10 s here)
+    _assert_no_orphans(run_dir, timeout=5)
 
     job = cluster.wait(job_id)
     _assert_finished(cluster, job, run_dir)
@@ -296,6 +314,7 @@ def _preempt_and_resume(
     resumed = re.search(r"resumed from step (\d+)", job.log)
     assert resumed, f"the restart did not resume\n{context}"
     assert 0 < int(resumed.group(1)) < PREEMPT_STEPS, context
+    _assert_no_orphans(run_dir)
     return job, run_dir
 
 
