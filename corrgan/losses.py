@@ -115,3 +115,42 @@ def condition_loss(
         )
         total = total + (per_row * active).sum()
     return total / logits.shape[0]
+
+
+def conditional_moment_loss(
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    condition: torch.Tensor,
+    condition_groups: list[tuple[int, int]],
+    min_rows: int = 2,
+) -> torch.Tensor:
+    """Gap between per-condition means and standard deviations, fake vs real.
+
+    For each conditioned category c with at least ``min_rows`` rows in the
+    batch, and each model-space column j:
+    ``(mean_f[c, j] - mean_r[c, j])^2 + (std_f[c, j] - std_r[c, j])^2``,
+    averaged over (c, j). The real rows were drawn with the same conditions,
+    so both sides have the same rows per category; the term pins down each
+    class's marginals, which the pooled correlation loss cannot see.
+    """
+    total = fake.new_zeros(())
+    terms = 0
+    for start, end in condition_groups:
+        members = condition[:, start:end]
+        counts = members.sum(dim=0)
+        keep = counts >= min_rows
+        if not bool(keep.any()):
+            continue
+        members, counts = members[:, keep], counts[keep].unsqueeze(1)
+        gaps = []
+        for rows in (fake, real):
+            mean = members.T @ rows / counts
+            square = members.T @ (rows * rows) / counts
+            std = torch.sqrt(torch.clamp(square - mean * mean, min=0.0) + STD_EPS)
+            gaps.append((mean, std))
+        (fake_mean, fake_std), (real_mean, real_std) = gaps
+        total = (
+            total + ((fake_mean - real_mean) ** 2 + (fake_std - real_std) ** 2).sum()
+        )
+        terms += fake_mean.numel()
+    return total / max(terms, 1)

@@ -39,6 +39,7 @@ from corrgan.errors import CorrganError
 from corrgan.generation import generate_rows
 from corrgan.losses import (
     condition_loss,
+    conditional_moment_loss,
     correlation,
     correlation_loss,
     gradient_penalty,
@@ -365,7 +366,18 @@ class Trainer:
             corr = correlation_loss(fake, real_corr, all_ranks)
         else:
             corr = fake.new_zeros(())
-        generator_loss = adversarial + honour + train.corr_weight * corr
+        if train.moment_weight > 0:
+            moments = conditional_moment_loss(
+                fake, real, condition, self.sampler.condition_groups
+            )
+        else:
+            moments = fake.new_zeros(())
+        generator_loss = (
+            adversarial
+            + honour
+            + train.corr_weight * corr
+            + train.moment_weight * moments
+        )
         self.generator_optimizer.zero_grad(set_to_none=False)
         generator_loss.backward()
         self._average_gradients(self.generator)
@@ -378,6 +390,7 @@ class Trainer:
             "g_loss": adversarial.detach(),
             "cond": honour.detach(),
             "corr": corr.detach(),
+            "moments": moments.detach(),
         }
 
     @torch.no_grad()

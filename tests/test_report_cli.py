@@ -1,0 +1,83 @@
+"""corrgan report on files, and the report that training leaves."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corrgan.report import file_sha256
+
+
+def _table(rows: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=rows)
+    return pa.table(
+        {
+            "x": x,
+            "y": x + rng.normal(scale=0.5, size=rows),
+            "kind": rng.choice(["a", "b"], rows),
+        }
+    )
+
+
+def test_report_writes_json_with_inputs_and_plots(tmp_path, run_cli):
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.csv"
+    pq.write_table(_table(300, 0), real)
+    _table(200, 1).to_pandas().to_csv(synthetic, index=False)
+    result = run_cli(
+        "report",
+        "--real",
+        real,
+        "--synthetic",
+        synthetic,
+        "--json",
+        tmp_path / "r.json",
+        "--target",
+        "kind",
+        "--plots",
+        tmp_path / "plots",
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["schema_version"] == 1
+    assert report["inputs"]["real"]["rows"] == 300
+    assert report["inputs"]["synthetic"]["rows"] == 200
+    assert report["inputs"]["real"]["sha256"] == file_sha256(real)
+    assert report["inputs"]["corrgan_version"]
+    # both tables come from the same distribution: small pooled error
+    assert report["summary"]["synthetic"]["pearson_mean_abs_delta"] < 0.15
+    assert sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+
+
+def test_report_on_itself_is_perfect(tmp_path, run_cli):
+    real = tmp_path / "real.parquet"
+    pq.write_table(_table(300, 0), real)
+    out = tmp_path / "r.json"
+    result = run_cli("report", "--real", real, "--synthetic", real, "--json", out)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(out.read_text())["summary"]["synthetic"]
+    assert summary["pearson_mean_abs_delta"] == 0.0
+    assert summary["column_shapes"] == 1.0
+
+
+def test_report_bad_inputs_are_one_error_line(tmp_path, run_cli):
+    real = tmp_path / "real.parquet"
+    pq.write_table(_table(100, 0), real)
+    other = tmp_path / "other.parquet"
+    pq.write_table(_table(100, 1).rename_columns(["x", "z", "kind"]), other)
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(_table(100, 1).slice(0, 0), empty)
+    cases = [
+        (["--synthetic", other], "z"),
+        (["--synthetic", empty], "no rows"),
+        (["--synthetic", real, "--target", "nope"], "--target nope"),
+        (["--synthetic", tmp_path / "missing.csv"], "no such file"),
+    ]
+    for extra, fragment in cases:
+        out = tmp_path / "r.json"
+        result = run_cli("report", "--real", real, "--json", out, *extra)
+        assert result.exit_code == 2, (extra, result.stderr)
+        assert result.stderr.startswith("Error: "), result.stderr
+        assert fragment in result.stderr, result.stderr
+        assert not out.exists()
