@@ -67,6 +67,8 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
             "--mixed-precision fp16 is not supported (the gradient penalty needs "
             "unscaled gradients); use bf16 or no"
         )
+    if log_with is not None:
+        _check_tracker(log_with)
     accelerator = Accelerator(
         cpu=not torch.cuda.is_available(),
         mixed_precision=mixed_precision,
@@ -80,6 +82,26 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
             f"{accelerator.num_processes}; the run would not be distributed"
         )
     return accelerator
+
+
+def _check_tracker(name: str) -> None:
+    """Fail early, with the fix, when a tracker's package is not installed."""
+    from accelerate.utils import imports
+
+    checks = {
+        "tensorboard": (imports.is_tensorboard_available, "tensorboard"),
+        "wandb": (imports.is_wandb_available, "wandb"),
+        "mlflow": (imports.is_mlflow_available, "mlflow"),
+    }
+    if name not in checks:
+        raise CorrganError(
+            f"--log-with {name} is not supported; use tensorboard, wandb or mlflow"
+        )
+    available, package = checks[name]
+    if not available():
+        raise CorrganError(
+            f"--log-with {name} needs the {package} package; pip install {package}"
+        )
 
 
 class _StopRequest:

@@ -192,3 +192,16 @@ def test_two_cpu_processes_train_together(tmp_path):
     assert states[0]["generator_sha256"] == states[1]["generator_sha256"]
     # and drew different rows and noise
     assert states[0]["numpy_random"] != states[1]["numpy_random"]
+
+
+def test_unknown_or_missing_trackers_are_user_errors():
+    from corrgan.errors import CorrganError
+    from corrgan.training import _check_tracker
+
+    with pytest.raises(CorrganError, match="use tensorboard, wandb or mlflow"):
+        _check_tracker("nope")
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(CorrganError, match="pip install tensorboard"):
+            _check_tracker("tensorboard")
