@@ -106,7 +106,7 @@ class TrainConfig:
     """Weight of the WGAN-GP gradient penalty."""
     corr_weight: float = 10.0
     """Weight of the correlation-constraint loss; 0 turns it off."""
-    moment_weight: float = 0.0
+    moment_weight: float = 5.0
     """Weight of the per-condition mean/std loss; 0 turns it off."""
     gumbel_tau: float = 0.2
     """Gumbel-softmax temperature of categorical heads while training."""
