@@ -147,8 +147,11 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
     """Train a model as ``config`` says and leave a complete run directory."""
     if resume and out is None:
         raise CorrganError("--resume needs --out RUN_DIR: the run to continue")
-    if out is not None and resume and (out / "config.json").exists():
-        logger.info("resuming %s with its saved configuration", out)
+    if out is not None and not resume and (out / "config.json").exists():
+        raise CorrganError(
+            f"run directory {out} already holds a run; continue it with --resume, "
+            "or pick another --out"
+        )
     run_dir = out
 
     # one process picks the run directory; the others follow it

@@ -205,3 +205,13 @@ def test_unknown_or_missing_trackers_are_user_errors():
     except ImportError:
         with pytest.raises(CorrganError, match="pip install tensorboard"):
             _check_tracker("tensorboard")
+
+
+def test_an_existing_run_is_never_overwritten(tmp_path):
+    from corrgan.errors import CorrganError
+
+    run_training(_config(steps=2), tmp_path / "run", resume=False)
+    before = (tmp_path / "run" / "generator.safetensors").read_bytes()
+    with pytest.raises(CorrganError, match="already holds a run; continue it with"):
+        run_training(_config(steps=2, seed=9), tmp_path / "run", resume=False)
+    assert (tmp_path / "run" / "generator.safetensors").read_bytes() == before
