@@ -92,14 +92,14 @@ class ModelConfig:
 class TrainConfig:
     """The training budget, optimisers, loss weights and bookkeeping."""
 
-    steps: int = 2000
+    steps: int = 1000
     """Generator updates; the unit of the training budget."""
     epochs: float | None = None
     """If set, overrides steps with this many passes over the training rows."""
     batch_size: int = 500
     """Rows per generator and discriminator batch (global, over all ranks)."""
-    generator_lr: float = 2e-4
-    discriminator_lr: float = 2e-4
+    generator_lr: float = 1e-3
+    discriminator_lr: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.9)
     weight_decay: float = 1e-6
     gradient_penalty: float = 10.0
