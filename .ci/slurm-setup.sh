@@ -4,7 +4,9 @@
 # Safe to run again: each step checks first and does nothing when its tool is
 # already there, so a machine that has them costs a second, not a download.
 #
-# Usage: bash .ci/slurm-setup.sh   (as root; VENV=path overrides .venv)
+# Usage: bash .ci/slurm-setup.sh   (as root; VENV=path overrides .venv;
+#        CORRGAN_BUILD_IMAGE=1 adds buildah, podman, runc and debootstrap
+#        for the opt-in image build test)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +20,13 @@ missing=()
 command -v slurmctld >/dev/null 2>&1 || missing+=(slurm-wlm)
 command -v munged >/dev/null 2>&1 || missing+=(munge)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# the image build test is opt-in (about 10 minutes), and so are its tools
+if [[ ${CORRGAN_BUILD_IMAGE:-} == 1 ]]; then
+    command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+    command -v podman >/dev/null 2>&1 || missing+=(podman)
+    command -v runc >/dev/null 2>&1 || missing+=(runc)
+    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+fi
 
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

@@ -210,3 +210,167 @@ def test_apptainer_def_follows_the_dockerfile() -> None:
         if line.strip():
             source = line.split()[0]
             assert (REPO / source).exists(), f"%files names missing {source}"
+
+
+# a real build, on request
+
+
+def _local_torch_wheel() -> Path | None:
+    """The torch wheel pip installs from disk here, if there is one.
+
+    pip finds it through its find-links folders (PIP_FIND_LINKS or pip.conf);
+    a build cannot see those, so the test serves the file over HTTP.
+    """
+    import torch
+
+    version = torch.__version__
+    folders = os.environ.get("PIP_FIND_LINKS", "/opt/wheels").split()
+    for folder in map(Path, folders):
+        for wheel in sorted(folder.glob("torch-*.whl")):
+            if wheel.name.startswith(f"torch-{version}-"):
+                return wheel
+    return None
+
+
+def _serve(folder: Path):
+    """An HTTP server for ``folder`` on a free local port, in a thread."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(folder)
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _run(*cmd: str, timeout: float) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(cmd)}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("CORRGAN_BUILD_IMAGE") != "1",
+    reason="builds the image for about 10 minutes; set CORRGAN_BUILD_IMAGE=1",
+)
+def test_cpu_image_builds_and_trains(tmp_path: Path) -> None:
+    # with no image registry in reach, the base is a Debian made here by
+    # debootstrap (with python3, like python:3.11-slim), imported into podman
+    for tool in ("buildah", "podman", "debootstrap"):
+        _tool(tool)
+    base = "localhost/corrgan-base:bookworm"
+    if subprocess.run(["podman", "image", "exists", base]).returncode:
+        rootfs = tmp_path / "rootfs"
+        _run(
+            "debootstrap",
+            "--variant=minbase",
+            "--include=python3,python3-venv,ca-certificates",
+            "bookworm",
+            str(rootfs),
+            "http://deb.debian.org/debian",
+            timeout=900,
+        )
+        tar = subprocess.Popen(
+            # the downloaded packages are not needed in the image
+            [
+                "tar",
+                "-C",
+                str(rootfs),
+                "--exclude=./var/cache/apt/archives/*.deb",
+                "-c",
+                ".",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        imported = subprocess.run(
+            ["podman", "import", "-", base], stdin=tar.stdout, capture_output=True
+        )
+        tar.wait()
+        assert imported.returncode == 0, imported.stderr
+
+    # torch from the local wheel, served to the build; the rest from PyPI,
+    # trusting this machine's CA bundle too (a proxy may sign PyPI's TLS)
+    wheel = _local_torch_wheel()
+    if wheel is None:
+        pytest.skip("no local torch wheel; a build would pull a CUDA torch")
+    server = _serve(wheel.parent)
+    try:
+        port = server.server_address[1]
+        ca_bundle = os.environ.get(
+            "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"
+        )
+        _run(
+            "buildah",
+            "bud",
+            "--isolation",
+            "chroot",
+            "--network",
+            "host",
+            "--layers",
+            "--secret",
+            f"id=pip_ca,src={ca_bundle}",
+            "--build-arg",
+            f"BASE_IMAGE={base}",
+            "--build-arg",
+            f"TORCH_SPEC=http://127.0.0.1:{port}/{wheel.name}",
+            "-t",
+            "localhost/corrgan:cpu-test",
+            str(REPO),
+            timeout=1800,
+        )
+    finally:
+        server.shutdown()
+
+    # run it as its own user, without network, on a mounted folder; the
+    # low ulimits are because runc may not raise them inside a sandbox
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o777)
+    run = [
+        "podman",
+        "--runtime",
+        "runc",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=4096:4096",
+        "-v",
+        f"{work}:/work",
+        "localhost/corrgan:cpu-test",
+    ]
+    assert "corrgan" in _run(*run, "--version", timeout=120)
+    _run(
+        *run,
+        "train",
+        "--out",
+        "runs/img",
+        "--steps",
+        "5",
+        "--threads",
+        "1",
+        timeout=600,
+    )
+    assert (work / "runs" / "img" / "report.json").is_file()
+    assert (work / "runs" / "img" / "report.json").stat().st_uid == 10001
+    _run(
+        *run,
+        "sample",
+        "--model",
+        "runs/img",
+        "--rows",
+        "50",
+        "--parquet",
+        "s.parquet",
+        "--seed",
+        "1",
+        timeout=300,
+    )
+    assert (work / "s.parquet").is_file()

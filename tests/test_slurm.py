@@ -163,22 +163,33 @@ class Cluster:
             f"--- log ---\n{self.log(job_id)}"
         )
 
+    def active(self, job_id: str) -> bool:
+        """Whether any task of the job is still pending, running or ending."""
+        done = subprocess.run(
+            ["squeue", "--noheader", "--jobs", job_id, "-o", "%T"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        # squeue refuses a job id SLURM has already forgotten: long finished
+        return done.returncode == 0 and bool(done.stdout.strip())
+
     def wait(self, job_id: str, timeout: float = JOB_TIMEOUT_S) -> Job:
         """Poll until no task of the job is pending or running."""
         deadline = time.monotonic() + timeout
-        states: list[str] = []
         restarts = 0
         seen: list[str] = []
         while time.monotonic() < deadline:
+            # squeue first: once it is empty, scontrol's states are the last
+            active = self.active(job_id)
             fields = self.job_fields(job_id)
-            if fields:
-                states = [f.get("JobState", "?") for f in fields]
-                restarts = max([restarts, *(int(f.get("Restarts", 0)) for f in fields)])
-                for state in states:
-                    if not seen or seen[-1] != state:
-                        seen.append(state)
-            active = self.run("squeue", "--noheader", "--jobs", job_id, "-o", "%T")
-            if not active.strip():
+            states = [f.get("JobState", "?") for f in fields]
+            restarts = max([restarts, *(int(f.get("Restarts", 0)) for f in fields)])
+            for state in states:
+                if not seen or seen[-1] != state:
+                    seen.append(state)
+            if not active:
                 return Job(job_id, states, restarts, self.log(job_id), seen)
             time.sleep(1)
         self.cancel(job_id)
