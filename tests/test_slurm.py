@@ -338,16 +338,6 @@ def test_preemption_checkpoints_requeues_and_resumes(cluster: Cluster) -> None:
     assert "--num_processes 2" in job.log, job.log
 
 
-def test_multinode_preemption_and_resume(cluster: Cluster) -> None:
-    nodes = cluster.run("sinfo", "--noheader", "--Node", "--format=%N").split()
-    if len(set(nodes)) < 2:
-        _unavailable(f"the cluster has one node ({nodes}); multi-node needs two")
-    job, _ = _preempt_and_resume(
-        cluster, "train-multinode.sh", {}, "train-multinode.sh"
-    )
-    assert "2 node(s) x 1 process(es)" in job.log, job.log
-
-
 @pytest.fixture
 def apptainer_shim(tmp_path: Path) -> Path:
     """A stand-in for `apptainer` on PATH: checks its call, runs the command.
@@ -368,6 +358,37 @@ def apptainer_shim(tmp_path: Path) -> Path:
     )
     shim.chmod(0o755)
     return bin_dir
+
+
+def test_multinode_preemption_and_resume(
+    cluster: Cluster, apptainer_shim: Path
+) -> None:
+    nodes = cluster.run("sinfo", "--noheader", "--Node", "--format=%N").split()
+    if len(set(nodes)) < 2:
+        _unavailable(f"the cluster has one node ({nodes}); multi-node needs two")
+
+    # a table of the user's own (DATA) and an image (CORRGAN_IMAGE), so that
+    # the launch through srun, the image and every node's rank is checked too
+    from sklearn.datasets import load_wine
+
+    table = cluster.workdir / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(table, index=False)
+    image = "/images/corrgan.sif"
+    env = {
+        "DATA": str(table),
+        "CORRGAN_IMAGE": image,
+        "PATH": os.pathsep.join(
+            [str(apptainer_shim), str(_venv() / "bin"), cluster.env["PATH"]]
+        ),
+    }
+    job, run_dir = _preempt_and_resume(
+        cluster, "train-multinode.sh", env, "train-multinode.sh"
+    )
+    assert "2 node(s) x 1 process(es)" in job.log, job.log
+    # two starts, one launcher on each of the two nodes every time
+    assert job.log.count(f"apptainer-shim: image {image}") == 4, job.log
+    assert f"--data {table}" in job.log, job.log
+    assert str(table) in (run_dir / "config.json").read_text()
 
 
 def test_sample_array_writes_one_dataset(
