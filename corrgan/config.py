@@ -124,7 +124,7 @@ class TrainConfig:
     log_with: str | None = None
     """Accelerate tracker: tensorboard, wandb or mlflow."""
     threads: int | None = None
-    """CPU threads per process; None lets torch decide."""
+    """CPU threads per process; None means 1 on CPU (see the trainer)."""
 
     def __post_init__(self) -> None:
         if self.steps < 1:

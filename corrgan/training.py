@@ -168,8 +168,14 @@ class Trainer:
         train = config.train
         self.world = accelerator.num_processes
         self.rank = accelerator.process_index
+        # one intra-op thread per CPU process unless told otherwise: the
+        # per-step tensors are small, and OpenMP threads that wait for each
+        # other at every operator slow a step by 10-25x as soon as anything
+        # else runs on the machine
         if train.threads:
             torch.set_num_threads(train.threads)
+        elif self.device.type == "cpu":
+            torch.set_num_threads(1)
 
         # the data, the layout and the conditions
         self.layout = HeadLayout.from_blocks(transform.layout)
