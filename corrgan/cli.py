@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,8 +49,6 @@ def _user_errors(command):
 
 def _setup_logging() -> None:
     """Rich output on a terminal, plain timestamped lines in batch logs."""
-    import os
-
     rank = int(os.environ.get("RANK", "0"))
     level = logging.INFO if rank == 0 else logging.WARNING
     if sys.stderr.isatty():
@@ -245,6 +244,11 @@ def train(
     else:
         run_config = load_config(config, overrides)
     outcome = run_training(run_config, out, resume)
+    if int(os.environ.get("RANK", "0")) != 0:
+        # the other ranks of a launch leave the talking to rank 0
+        if outcome.result.interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
+        return
     if outcome.result.interrupted:
         typer.echo(
             f"interrupted at step {outcome.result.steps_done}; checkpoint written. "

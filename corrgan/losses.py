@@ -13,6 +13,26 @@ import torch.nn.functional as F
 STD_EPS = 1e-6
 
 
+class _SumOverRanks(torch.autograd.Function):
+    """All-reduce (sum) whose backward all-reduces the incoming gradient.
+
+    Every rank computes the same loss from the summed moments, so the gradient
+    reaching one rank's rows is the sum of all ranks' gradients of that loss.
+    """
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        summed = tensor.clone()
+        dist.all_reduce(summed)
+        return summed
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        summed = grad.clone()
+        dist.all_reduce(summed)
+        return summed
+
+
 def batch_moments(x: torch.Tensor, all_ranks: bool = False) -> tuple[torch.Tensor, ...]:
     """Row count, column sums and cross-product sums of ``x`` ``(b, w)``.
 
@@ -26,9 +46,7 @@ def batch_moments(x: torch.Tensor, all_ranks: bool = False) -> tuple[torch.Tenso
     cross = x.T @ x
     if all_ranks and dist.is_available() and dist.is_initialized():
         if x.requires_grad:
-            from torch.distributed.nn.functional import all_reduce
-
-            total, cross = all_reduce(total), all_reduce(cross)
+            total, cross = _SumOverRanks.apply(total), _SumOverRanks.apply(cross)
         else:
             total, cross = total.clone(), cross.clone()
             dist.all_reduce(total)

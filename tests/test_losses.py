@@ -73,3 +73,56 @@ def test_condition_loss_counts_only_conditioned_rows():
         logits, torch.tensor([[0.0, 1.0], [0.0, 0.0]]), [(0, 2)], [(0, 2)]
     )
     assert wrong.item() > 4.0
+
+
+def _rank_loss(rank: int, world: int, port: int, queue) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
+    torch.set_num_threads(1)
+    full = _correlated(400, 0.6, 7)
+    target = torch.eye(3)
+    mine = full[rank::world].clone().requires_grad_(True)
+    loss = correlation_loss(mine, target, all_ranks=True)
+    loss.backward()
+    queue.put((rank, loss.item(), mine.grad.numpy()))
+    dist.destroy_process_group()
+
+
+def test_under_two_ranks_the_loss_is_that_of_the_global_batch():
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_rank_loss, args=(rank, 2, port, queue))
+        for rank in range(2)
+    ]
+    for process in processes:
+        process.start()
+    results = dict(
+        (rank, (loss, grad))
+        for rank, loss, grad in (queue.get(timeout=120) for _ in processes)
+    )
+    for process in processes:
+        process.join(timeout=60)
+
+    # one process on the whole batch
+    full = _correlated(400, 0.6, 7).requires_grad_(True)
+    loss = correlation_loss(full, torch.eye(3))
+    loss.backward()
+    for rank in range(2):
+        rank_loss, rank_grad = results[rank]
+        assert abs(rank_loss - loss.item()) < 1e-5
+        # every rank back-propagates the same loss: the sum over ranks
+        # reaches each row, which the trainer's gradient averaging divides out
+        np.testing.assert_allclose(
+            rank_grad / 2, full.grad[rank::2].numpy(), rtol=1e-4, atol=1e-7
+        )
