@@ -49,6 +49,7 @@ def min_leaf_rows(rows: int, classes: int) -> int:
     """
     return int(np.clip(rows // (10 * max(classes, 1)), 1, 20))
 
+
 # the classifier bins a categorical feature into at most 255 categories (one of
 # them kept for missing values); rarer levels of wider columns become missing
 _MAX_CATEGORIES = 254
