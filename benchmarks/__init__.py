@@ -1,0 +1,1 @@
+"""Benchmarks of corrgan against SDV peers: speed, fidelity, ablation."""

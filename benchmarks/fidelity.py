@@ -1,0 +1,491 @@
+"""Fidelity of corrgan and its peers on one table, over seeded splits.
+
+For every seed the table is split once with corrgan's own seeded split; every
+model trains on the same training rows with its own defaults, generates as
+many rows as the held-out split, and is scored by corrgan's report against the
+held-out rows. The floor and the independent-column baselines come from the
+same report. Results go to ``benchmarks/results/fidelity_<dataset>.json``,
+rewritten after every finished model, so an interrupted run keeps what it
+measured.
+
+Example: python -m benchmarks.fidelity --seeds 0 1 2 --models corrgan ctgan
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks import common
+
+logger = logging.getLogger("benchmarks.fidelity")
+
+MODELS = ["corrgan", "ctgan", "tvae", "gaussian_copula"]
+
+# corrgan variants: overrides of the config sections, on top of the defaults
+CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    "corrgan": {},
+    "corrgan_no_corr": {"train": {"corr_weight": 0.0}},
+    "corrgan_mlp": {"model": {"architecture": "mlp"}},
+}
+
+# what --quick changes: a smoke run, not a measurement
+QUICK_CORRGAN = {"steps": 2, "log_every": 1, "checkpoint_every": 0}
+
+REFERENCE_ROLES = ["floor", "independent", "class_independent"]
+
+# probe errors at which the time to reach them is reported
+CORR_ERROR_THRESHOLDS = [0.1, 0.05, 0.03, 0.02]
+FINAL_ERROR_MARGIN = 1.1
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def prepare_dataset(
+    dataset: str, data: Path, rows: int, work_dir: Path
+) -> dict[str, Any]:
+    """The table to benchmark on: the crop CSV or a generated copula table."""
+    if dataset == "crop":
+        path, target, name = data, common.CROP_TARGET, "crop"
+    else:
+        from benchmarks.datasets import TARGET, copula_table
+
+        path = work_dir / f"copula-{rows}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        copula_table(rows, seed=0).to_parquet(path, index=False)
+        target, name = TARGET, f"copula_{rows}"
+    table = common.read_table(path)
+    return {
+        "name": name,
+        "path": str(path),
+        "sha256": file_sha256(path),
+        "rows": table.num_rows,
+        "columns": table.schema.names,
+        "target": target,
+        "categorical": common.categorical_columns(table, target, str(path)),
+        "table": table,
+    }
+
+
+def corrgan_config(path: str, target: str, seed: int, variant: str, quick: bool):
+    """corrgan's defaults (read from the dataclasses), the variant, the seed."""
+    from corrgan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+
+    overrides = CORRGAN_VARIANTS[variant]
+    train = {"seed": seed, **overrides.get("train", {})}
+    if quick:
+        train.update(QUICK_CORRGAN)
+    return RunConfig(
+        data=DataConfig(data=path, target=target),
+        model=ModelConfig(**overrides.get("model", {})),
+        train=TrainConfig(**train),
+    )
+
+
+def convergence(metrics_path: Path, final_seconds: float) -> dict[str, Any]:
+    """Wall time of the training loop until the probe error first drops below e.
+
+    The probe error is corrgan's own ``probe_corr_error``: the mean absolute
+    gap between the Pearson matrices of a fixed generated sample and of the
+    training rows, both in model space (after corrgan's transform), logged
+    every ``log_every`` steps. The time at a logged step is the sum of
+    ``ms_per_step`` times the steps of every interval up to it.
+    """
+    records = [
+        json.loads(line) for line in metrics_path.read_text().splitlines() if line
+    ]
+    curve, elapsed, previous = [], 0.0, 0
+    for record in records:
+        elapsed += record["ms_per_step"] * (record["step"] - previous) / 1000
+        previous = record["step"]
+        curve.append(
+            {
+                "step": record["step"],
+                "seconds": elapsed,
+                "probe_corr_error": record["probe_corr_error"],
+            }
+        )
+    final = curve[-1]["probe_corr_error"] if curve else None
+
+    def first_below(level: float) -> dict[str, Any] | None:
+        for point in curve:
+            if point["probe_corr_error"] <= level:
+                return {"step": point["step"], "seconds": point["seconds"]}
+        return None
+
+    return {
+        "final_probe_corr_error": final,
+        "loop_seconds": final_seconds,
+        "thresholds": {
+            str(level): first_below(level) for level in CORR_ERROR_THRESHOLDS
+        },
+        "within_10_percent_of_final": None
+        if final is None
+        else first_below(FINAL_ERROR_MARGIN * final),
+        "curve": curve,
+    }
+
+
+def run_corrgan(
+    dataset, split, variant: str, quick: bool, work_dir: Path, benchmark: str
+):
+    """Train one corrgan variant through ``run_training``; return its rows."""
+    from corrgan.pipeline import run_training
+
+    config = corrgan_config(
+        dataset["path"], dataset["target"], split.seed, variant, quick
+    )
+    # one directory per benchmark, so an ablation never replaces a fidelity run
+    run_dir = work_dir / f"{benchmark}-{dataset['name']}-{variant}-seed{split.seed}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    with common.stopwatch() as timing:
+        outcome = run_training(config, run_dir, resume=False)
+    if outcome.result.interrupted:
+        raise SystemExit(f"training in {run_dir} was stopped by a signal")
+    synthetic = pd.read_parquet(run_dir / "synthetic.parquet")
+    trained_on = common.read_table(run_dir / "train.parquet")
+    info = {
+        "fit_seconds": timing["seconds"],
+        "fit_seconds_means": (
+            "run_training end to end: reading, transform fit, training loop, "
+            "saving, and its own sampling, report and plots"
+        ),
+        "train_loop_seconds": outcome.result.seconds,
+        "steps": outcome.result.steps_done,
+        "config": config.to_dict(),
+        "run_dir": str(run_dir),
+        "split_matches": trained_on.equals(split.train_table),
+        "convergence": convergence(run_dir / "metrics.jsonl", outcome.result.seconds),
+    }
+    return synthetic, info
+
+
+def score(dataset, split, synthetic: pd.DataFrame) -> dict[str, Any]:
+    """corrgan's report of one synthetic table, reduced to what is compared."""
+    from corrgan.report import build_report
+
+    report = build_report(
+        split.test,
+        synthetic,
+        categorical=dataset["categorical"],
+        train=split.train,
+        target=dataset["target"],
+        seed=split.seed,
+    )
+    efficacy = report["synthetic"]["efficacy"]
+    privacy = report["privacy"]
+    return {
+        "summary": report["summary"]["synthetic"],
+        "references": {role: report["summary"][role] for role in REFERENCE_ROLES},
+        "train_on_real": None if efficacy is None else efficacy["train_on_train"],
+        "privacy": None
+        if privacy is None
+        else {
+            key: privacy[key]
+            for key in ("median_ratio", "exact_copy_share", "real_exact_copy_share")
+        },
+    }
+
+
+def match_dtypes(synthetic: pd.DataFrame, real: pd.DataFrame) -> pd.DataFrame:
+    """Give a peer's output the real table's column order and integer types."""
+    synthetic = synthetic[list(real.columns)].copy()
+    for name, dtype in real.dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype) and synthetic[name].notna().all():
+            synthetic[name] = synthetic[name].round().astype(dtype)
+    return synthetic
+
+
+def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and std over seeds of every summary metric, per model and reference."""
+    metrics = sorted({key for run in runs for key in run["summary"]})
+    by_model: dict[str, dict[str, Any]] = {}
+    for model in dict.fromkeys(run["model"] for run in runs):
+        chosen = [run for run in runs if run["model"] == model]
+        by_model[model] = {
+            key: common.mean_and_std([run["summary"].get(key) for run in chosen])
+            for key in metrics
+        }
+        by_model[model]["fit_seconds"] = common.mean_and_std(
+            [run["fit_seconds"] for run in chosen]
+        )
+
+    # references depend on the split and the synthetic size only: one per seed
+    first_per_seed = {}
+    for run in runs:
+        first_per_seed.setdefault(run["seed"], run)
+    references = {}
+    for role in REFERENCE_ROLES:
+        cards = [run["references"][role] for run in first_per_seed.values()]
+        if any(card is None for card in cards):
+            continue
+        references[role] = {
+            key: common.mean_and_std([card.get(key) for card in cards])
+            for key in metrics
+        }
+    train_on_real = [
+        run["train_on_real"]["macro_f1"]
+        for run in first_per_seed.values()
+        if run["train_on_real"]
+    ]
+    return {
+        "models": by_model,
+        "references": references,
+        "train_on_real_macro_f1": common.mean_and_std(train_on_real),
+    }
+
+
+def training_ratios(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each model's mean fit time over CTGAN's, seed for seed."""
+    ctgan = {run["seed"]: run["fit_seconds"] for run in runs if run["model"] == "ctgan"}
+    ratios: dict[str, Any] = {}
+    for model in dict.fromkeys(run["model"] for run in runs):
+        paired = [
+            ctgan[run["seed"]] / run["fit_seconds"]
+            for run in runs
+            if run["model"] == model and run["seed"] in ctgan
+        ]
+        ratios[model] = common.mean_and_std(paired)
+    return {"ctgan_seconds_over_model_seconds": ratios}
+
+
+def run_benchmark(
+    dataset: dict[str, Any],
+    seeds: list[int],
+    models: list[str],
+    quick: bool,
+    work_dir: Path,
+    out: Path,
+    benchmark: str = "fidelity",
+    reused: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Train and score every model on every seed; write the JSON as it goes."""
+    started = time.time()
+    payload: dict[str, Any] = {
+        "benchmark": benchmark,
+        "complete": False,
+        "command": common.command_line(),
+        "earlier_commands": sorted(
+            {run["command"] for run in reused or [] if "command" in run}
+        ),
+        "machine": common.machine(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "dataset": {key: value for key, value in dataset.items() if key != "table"},
+        "settings": {
+            "seeds": seeds,
+            "models": models,
+            "quick": quick,
+            "corrgan_variants": {
+                name: CORRGAN_VARIANTS[name]
+                for name in models
+                if name in CORRGAN_VARIANTS
+            },
+            "synthetic_rows": "as many as the held-out split",
+        },
+        "runs": list(reused or []),
+    }
+    runs = payload["runs"]
+    done = {(run["model"], run["seed"]) for run in runs}
+    for seed in seeds:
+        split = common.split_table(dataset["table"], dataset["target"], seed)
+        payload["dataset"]["train_rows"] = len(split.train)
+        payload["dataset"]["test_rows"] = len(split.test)
+        payload["dataset"]["test_fraction"] = split.test_fraction
+        for model in models:
+            if (model, seed) in done:
+                continue
+            logger.info("seed %d: training %s", seed, model)
+
+            # fit and sample with the model's own defaults
+            if model in CORRGAN_VARIANTS:
+                synthetic, info = run_corrgan(
+                    dataset, split, model, quick, work_dir, benchmark
+                )
+            else:
+                synthetic, info = common.fit_peer(
+                    model, split, dataset, seed, quick, len(split.test), work_dir
+                )
+                synthetic = match_dtypes(synthetic, split.test)
+
+            # score against the held-out rows and record
+            with common.stopwatch() as timing:
+                scored = score(dataset, split, synthetic)
+            run = {"model": model, "seed": seed, **info, **scored}
+            run["command"] = payload["command"]
+            run["load_average_after"] = list(os.getloadavg())
+            run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            run["git"] = payload["machine"]["git"]
+            run["report_seconds"] = timing["seconds"]
+            runs.append(run)
+            logger.info(
+                "seed %d %s: fit %.1f s, pearson |delta| %.4f, pair trends %.4f",
+                seed,
+                model,
+                info["fit_seconds"],
+                scored["summary"]["pearson_mean_abs_delta"],
+                scored["summary"]["pair_trends_all_pairs"],
+            )
+            payload["aggregate"] = aggregate(runs)
+            payload["training_time"] = training_ratios(runs)
+            common.write_result(payload, out)
+
+    # the final file, marked complete
+    payload["complete"] = True
+    payload["this_invocation_wall_seconds"] = time.time() - started
+    payload["aggregate"] = aggregate(runs)
+    payload["training_time"] = training_ratios(runs)
+    common.write_result(payload, out)
+    return payload
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags fidelity and ablation share."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=common.CROP_CSV,
+        help="the crop table (CSV or Parquet); default: %(default)s",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 2 corrgan steps, 1 peer epoch; not a measurement",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=common.WORK_DIR,
+        help="where run directories and generated tables go; default: %(default)s",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="result JSON path")
+    parser.add_argument(
+        "--include",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="earlier result JSONs whose runs to keep where this run would "
+        "repeat them exactly (same table, seed, config or SDV version)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out (same table) and run only the rest",
+    )
+
+
+def quiet_peer_logs() -> None:
+    """SDV and RDT log every transformer step at INFO; keep warnings only."""
+    for name in ("sdv", "rdt", "copulas", "SingleTableSynthesizer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def included_runs(
+    paths: list[Path],
+    dataset: dict[str, Any],
+    seeds: list[int],
+    models: list[str],
+    quick: bool,
+) -> list[dict[str, Any]]:
+    """Runs of earlier results that this invocation would repeat exactly.
+
+    A run is kept when it is on the same table (same sha256), for a requested
+    model and seed, and was measured the same way: a corrgan run only if its
+    recorded config equals the one built now from today's defaults, a peer run
+    only if it was fitted by the same SDV version.
+    """
+    kept: dict[tuple[str, int], dict[str, Any]] = {}
+    for path in paths:
+        earlier = json.loads(path.read_text())
+        if earlier["dataset"]["sha256"] != dataset["sha256"]:
+            raise SystemExit(f"--include: {path} was measured on another table")
+        for run in earlier["runs"]:
+            key = (run["model"], run["seed"])
+            if run["model"] not in models or run["seed"] not in seeds or key in kept:
+                continue
+            if run["model"] in CORRGAN_VARIANTS:
+                expected = corrgan_config(
+                    dataset["path"], dataset["target"], run["seed"], run["model"], quick
+                ).to_dict()
+                same = json.loads(json.dumps(expected)) == run["config"]
+            else:
+                import sdv
+
+                same = earlier["machine"]["sdv"] == sdv.__version__
+            if not same:
+                logger.info("%s seed %d in %s was set up differently", *key, path)
+                continue
+            kept[key] = {**run, "included_from": str(path)}
+    logger.info("including %d run(s) from earlier results", len(kept))
+    return list(kept.values())
+
+
+def earlier_runs(out: Path, dataset: dict[str, Any], resume: bool) -> list[dict]:
+    """The runs of an earlier result on the same table, when resuming."""
+    if not resume or not out.exists():
+        return []
+    earlier = json.loads(out.read_text())
+    if earlier["dataset"]["sha256"] != dataset["sha256"]:
+        raise SystemExit(
+            f"--resume: {out} was measured on another table; remove --resume "
+            "or pick another --out"
+        )
+    logger.info("resuming: %d runs kept from %s", len(earlier["runs"]), out)
+    return earlier["runs"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags, run the benchmark, write the JSON."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.fidelity", description=__doc__.split("\n")[0]
+    )
+    add_common_arguments(parser)
+    parser.add_argument("--dataset", choices=["crop", "copula"], default="crop")
+    parser.add_argument(
+        "--rows", type=int, default=10_000, help="rows of the copula table"
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=MODELS,
+        choices=sorted([*CORRGAN_VARIANTS, *common.PEERS]),
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    quiet_peer_logs()
+    dataset = prepare_dataset(args.dataset, args.data, args.rows, args.work)
+    suffix = "_quick" if args.quick else ""
+    out = args.out or common.RESULTS_DIR / f"fidelity_{dataset['name']}{suffix}.json"
+    reused = earlier_runs(out, dataset, args.resume)
+    have = {(run["model"], run["seed"]) for run in reused}
+    reused += [
+        run
+        for run in included_runs(
+            args.include, dataset, args.seeds, args.models, args.quick
+        )
+        if (run["model"], run["seed"]) not in have
+    ]
+    run_benchmark(
+        dataset, args.seeds, args.models, args.quick, args.work, out, reused=reused
+    )
+    logger.info("wrote %s", out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""The benchmark harness: the generated table keeps its promises, the runner its fields.
+
+The copula table is checked against what its module docstring promises
+(marginal shapes, rank correlations, categorical columns that follow numeric
+ones, sizes, determinism). The runner is smoke-tested with two corrgan steps
+and SDV's Gaussian copula on a small copula table, and the speed worker on the
+model that run leaves; both are skipped without SDV.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import common, fidelity
+from benchmarks.datasets import (
+    CATEGORICAL_COLUMNS,
+    NUMERIC_COLUMNS,
+    copula_table,
+    expected_spearman,
+)
+
+SUMMARY_KEYS = {
+    "pearson_mean_abs_delta",
+    "within_class_pearson_mean_abs_delta",
+    "within_class_pooled_pearson_mean_abs_delta",
+    "association_mean_abs_delta",
+    "column_shapes",
+    "pair_trends_all_pairs",
+    "pair_trends_trend_pairs",
+    "quality_all_pairs",
+    "quality_trend_pairs",
+    "macro_f1",
+    "accuracy",
+}
+
+
+@pytest.fixture(scope="module")
+def copula() -> pd.DataFrame:
+    return copula_table(20_000, seed=0)
+
+
+def test_copula_columns_and_size(copula):
+    assert list(copula.columns) == NUMERIC_COLUMNS + CATEGORICAL_COLUMNS
+    assert len(copula) == 20_000
+    assert len(copula_table(7, seed=3)) == 7
+    assert copula["visits"].dtype == np.int64
+    assert copula["claims"].dtype == np.int64
+    assert copula["segment"].dtype == object
+
+
+def test_copula_marginals(copula):
+    income, share, bimodal = copula["income"], copula["share"], copula["bimodal"]
+    assert (income > 0).all() and income.skew() > 1.5
+    assert share.between(0, 1, inclusive="neither").all()
+    assert abs(share.mean() - 2 / 7) < 0.01
+
+    # two modes near -2 and 2 with a valley between them
+    near_centre = (bimodal.abs() < 0.5).mean()
+    near_mode = ((bimodal - 2).abs() < 0.5).mean()
+    assert near_mode > 5 * near_centre
+
+    # counts: Poisson mean = variance, negative binomial overdispersed
+    visits, claims = copula["visits"], copula["claims"]
+    assert (visits >= 0).all() and (claims >= 0).all()
+    assert abs(visits.mean() - 6) < 0.1 and abs(visits.var() / visits.mean() - 1) < 0.1
+    assert abs(claims.mean() - 6) < 0.2 and claims.var() > 3 * claims.mean()
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("income", "share"),
+        ("income", "score"),
+        ("share", "score"),
+        ("income", "bimodal"),
+    ],
+)
+def test_copula_rank_correlations(copula, first, second):
+    measured = copula[first].corr(copula[second], method="spearman")
+    assert abs(measured - expected_spearman(first, second)) < 0.03
+
+
+def test_copula_categoricals_follow_numbers(copula):
+    assert copula["segment"].value_counts().min() >= 20_000 // 3 - 1
+    medians = copula.groupby("segment")["income"].median()
+    assert medians["low"] < medians["mid"] < medians["high"]
+    share_by_region = copula.groupby("region")["share"].mean()
+    assert share_by_region["north"] > share_by_region["south"] + 0.1
+    assert set(copula["region"]) == {"north", "south", "east", "west"}
+
+
+def test_copula_is_deterministic():
+    pd.testing.assert_frame_equal(copula_table(500, seed=4), copula_table(500, seed=4))
+    assert not copula_table(500, seed=4).equals(copula_table(500, seed=5))
+    with pytest.raises(ValueError, match="at least 1"):
+        copula_table(0)
+
+
+def test_convergence_times_add_up(tmp_path):
+    records = [
+        {"step": 100, "probe_corr_error": 0.2, "ms_per_step": 10.0},
+        {"step": 200, "probe_corr_error": 0.04, "ms_per_step": 20.0},
+        {"step": 300, "probe_corr_error": 0.01, "ms_per_step": 10.0},
+    ]
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    result = fidelity.convergence(path, final_seconds=4.5)
+    assert [point["seconds"] for point in result["curve"]] == pytest.approx(
+        [1.0, 3.0, 4.0]
+    )
+    assert result["thresholds"]["0.05"] == {"step": 200, "seconds": 3.0}
+    assert result["thresholds"]["0.02"]["step"] == 300
+    assert result["within_10_percent_of_final"]["step"] == 300
+    assert result["final_probe_corr_error"] == 0.01
+
+
+def test_mean_and_std_skips_missing_values():
+    assert common.mean_and_std([1.0, None, 3.0]) == {
+        "mean": 2.0,
+        "std": pytest.approx(np.sqrt(2)),
+        "n": 2,
+    }
+    assert common.mean_and_std([None]) == {"mean": None, "std": None, "n": 0}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> tuple[dict, Path]:
+    pytest.importorskip("sdv")
+    work = tmp_path_factory.mktemp("bench")
+    out = work / "fidelity.json"
+    fidelity.main(
+        [
+            "--dataset",
+            "copula",
+            "--rows",
+            "300",
+            "--quick",
+            "--seeds",
+            "0",
+            "--models",
+            "corrgan",
+            "gaussian_copula",
+            "--work",
+            str(work),
+            "--out",
+            str(out),
+        ]
+    )
+    return json.loads(out.read_text()), work
+
+
+@pytest.mark.slow
+def test_fidelity_smoke_writes_the_promised_fields(smoke):
+    result, _ = smoke
+    assert result["complete"] is True
+    assert result["settings"]["quick"] is True
+    assert {"cpu_model", "logical_cores", "torch"} <= set(result["machine"])
+    assert result["command"].startswith("python -m benchmarks.")
+    assert result["dataset"]["name"] == "copula_300"
+    assert result["dataset"]["test_rows"] + result["dataset"]["train_rows"] == 300
+
+    # one run per model, each with its times and every summary metric
+    runs = {run["model"]: run for run in result["runs"]}
+    assert set(runs) == {"corrgan", "gaussian_copula"}
+    for run in runs.values():
+        assert run["fit_seconds"] > 0
+        assert set(run["summary"]) >= SUMMARY_KEYS
+        assert set(run["references"]) == set(fidelity.REFERENCE_ROLES)
+    assert runs["corrgan"]["steps"] == fidelity.QUICK_CORRGAN["steps"]
+    assert runs["corrgan"]["split_matches"] is True
+    assert runs["corrgan"]["convergence"]["curve"]
+
+    # aggregates: every model and reference, and the floor among them
+    aggregate = result["aggregate"]
+    assert set(aggregate["models"]) == {"corrgan", "gaussian_copula"}
+    assert set(aggregate["models"]["corrgan"]) >= SUMMARY_KEYS
+    assert aggregate["models"]["corrgan"]["pearson_mean_abs_delta"]["n"] == 1
+    assert {"floor", "independent"} <= set(aggregate["references"])
+
+
+@pytest.mark.slow
+def test_speed_worker_reports_rate_and_memory(smoke):
+    from benchmarks import speed
+
+    _, work = smoke
+    run_dir = work / "fidelity-copula_300-corrgan-seed0"
+    measured = speed.measure("corrgan", run_dir, 2_000, work, seed=0)
+    assert measured["rows"] == 2_000
+    assert measured["rows_per_second"] > 0
+    assert measured["peak_rss_mib"] >= measured["rss_before_sampling_mib"] > 0
+    assert not (work / "speed-corrgan-2000.parquet").exists()
