@@ -14,7 +14,6 @@ Example: python -m benchmarks.fidelity --seeds 0 1 2 --models corrgan ctgan
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from benchmarks import common
+from corrgan.model_store import sha256_of
 
 logger = logging.getLogger("benchmarks.fidelity")
 
@@ -48,14 +48,6 @@ CORR_ERROR_THRESHOLDS = [0.1, 0.05, 0.03, 0.02]
 FINAL_ERROR_MARGIN = 1.1
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def prepare_dataset(
     dataset: str, data: Path, rows: int, work_dir: Path
 ) -> dict[str, Any]:
@@ -73,7 +65,7 @@ def prepare_dataset(
     return {
         "name": name,
         "path": str(path),
-        "sha256": file_sha256(path),
+        "sha256": sha256_of(path),
         "rows": table.num_rows,
         "columns": table.schema.names,
         "target": target,
