@@ -1,6 +1,14 @@
 """corrgan: correlation-preserving synthetic tables from an attention GAN."""
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# OpenMP threads that spin while they wait for each other slow every operator
+# down several times over as soon as another process shares the cores, while
+# waiting passively costs nothing measurable on an idle machine (see
+# docs/benchmarks.md). It must be set before torch loads its OpenMP runtime;
+# a value already in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     __version__ = version("corrgan")

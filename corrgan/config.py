@@ -124,7 +124,8 @@ class TrainConfig:
     log_with: str | None = None
     """Accelerate tracker: tensorboard, wandb or mlflow."""
     threads: int | None = None
-    """CPU threads per process; None means 1 on CPU (see the trainer)."""
+    """CPU threads per process; None shares this machine's cores out among the
+    processes launched on it."""
 
     def __post_init__(self) -> None:
         if self.steps < 1:

@@ -84,6 +84,16 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
     return accelerator
 
 
+def cpu_threads(world_size: int) -> int:
+    """Intra-op threads for one of the processes launched on this machine."""
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:  # pragma: no cover - macOS and Windows
+        cores = os.cpu_count() or 1
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))
+    return max(1, cores // max(1, local))
+
+
 def _check_tracker(name: str) -> None:
     """Fail early, with the fix, when a tracker's package is not installed."""
     from accelerate.utils import imports
@@ -168,14 +178,12 @@ class Trainer:
         train = config.train
         self.world = accelerator.num_processes
         self.rank = accelerator.process_index
-        # one intra-op thread per CPU process unless told otherwise: the
-        # per-step tensors are small, and OpenMP threads that wait for each
-        # other at every operator slow a step by 10-25x as soon as anything
-        # else runs on the machine
+        # on CPU the cores are shared out among the processes on this machine
+        # (threads wait passively: see corrgan/__init__.py)
         if train.threads:
             torch.set_num_threads(train.threads)
         elif self.device.type == "cpu":
-            torch.set_num_threads(1)
+            torch.set_num_threads(cpu_threads(self.world))
 
         # the data, the layout and the conditions
         self.layout = HeadLayout.from_blocks(transform.layout)

@@ -215,3 +215,29 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
     with pytest.raises(CorrganError, match="already holds a run; continue it with"):
         run_training(_config(steps=2, seed=9), tmp_path / "run", resume=False)
     assert (tmp_path / "run" / "generator.safetensors").read_bytes() == before
+
+
+def test_cpu_threads_share_the_cores_among_local_processes(monkeypatch):
+    from corrgan.training import cpu_threads
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert cpu_threads(1) == cores
+    assert cpu_threads(cores * 4) == 1
+    # the launcher's count of processes on this machine wins over the world
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert cpu_threads(8) == cores
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")]
+)
+def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = "import os, corrgan; print(os.environ['OMP_WAIT_POLICY'])"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert shown.stdout.strip() == expected
