@@ -28,6 +28,10 @@ from corrgan.transform import CategoricalColumn
 
 logger = logging.getLogger(__name__)
 
+GENERATOR_CHUNK_ROWS = 8192
+"""Rows per generator call on CPU: larger chunks fall out of the caches and
+run about a quarter slower (docs/benchmarks.md)."""
+
 
 @dataclass
 class SampleSummary:
@@ -88,6 +92,7 @@ def generate_batches(
     """Yield generated tables of at most ``batch_size`` rows, ``rows`` in all."""
     groups = model.sampler.model_groups
     condition_groups = model.sampler.condition_groups
+    chunk = GENERATOR_CHUNK_ROWS if torch.device(device).type == "cpu" else batch_size
     for number, start in enumerate(range(0, rows, batch_size)):
         size = min(batch_size, rows - start)
         rng = np.random.default_rng([seed, number])
@@ -97,15 +102,22 @@ def generate_batches(
             condition = model.sampler.sample_generation(size, rng)
         random = torch.Generator(device=device)
         random.manual_seed(int(rng.integers(0, 2**62)))
-        matrix = generate_rows(
-            model.generator,
-            model.layout,
-            torch.from_numpy(condition).to(device),
-            groups,
-            condition_groups,
-            random,
-        )
-        yield model.transform.inverse(matrix.float().cpu().numpy())
+
+        # the generator runs on chunks whose activations stay in the CPU's
+        # caches; the batch stays one row group
+        chunks = [
+            generate_rows(
+                model.generator,
+                model.layout,
+                torch.from_numpy(part).to(device),
+                groups,
+                condition_groups,
+                random,
+            )
+            for part in np.split(condition, range(chunk, size, chunk))
+        ]
+        matrix = torch.cat(chunks).float().cpu().numpy()
+        yield model.transform.inverse(matrix)
 
 
 def sample_to_file(
