@@ -40,7 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     reused += [
         run
         for run in fidelity.included_runs(
-            args.include, dataset, args.seeds, args.variants, args.quick
+            args.include,
+            dataset,
+            args.seeds,
+            args.variants,
+            args.quick,
+            args.synthetic_rows,
         )
         if (run["model"], run["seed"]) not in have
     ]
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         out,
         benchmark="ablation",
         reused=reused,
+        synthetic_rows=args.synthetic_rows,
     )
     logger.info("wrote %s", out)
 

@@ -2,11 +2,11 @@
 
 For every seed the table is split once with corrgan's own seeded split; every
 model trains on the same training rows with its own defaults, generates as
-many rows as the held-out split, and is scored by corrgan's report against the
-held-out rows. The floor and the independent-column baselines come from the
-same report. Results go to ``benchmarks/results/fidelity_<dataset>.json``,
-rewritten after every finished model, so an interrupted run keeps what it
-measured.
+many rows as the training split (``--synthetic-rows test``: as the held-out
+split), and is scored by corrgan's report against the held-out rows. The
+floor and the independent-column baselines come from the same report.
+Results go to ``benchmarks/results/fidelity_<dataset>.json``, rewritten after
+every finished model, so an interrupted run keeps what it measured.
 
 Example: python -m benchmarks.fidelity --seeds 0 1 2 --models corrgan ctgan
 """
@@ -134,10 +134,18 @@ def convergence(metrics_path: Path, final_seconds: float) -> dict[str, Any]:
 
 
 def run_corrgan(
-    dataset, split, variant: str, quick: bool, work_dir: Path, benchmark: str
+    dataset,
+    split,
+    variant: str,
+    quick: bool,
+    work_dir: Path,
+    benchmark: str,
+    rows: int,
 ):
-    """Train one corrgan variant through ``run_training``; return its rows."""
+    """Train one corrgan variant through ``run_training``; sample ``rows``."""
+    from corrgan.model_store import load_model
     from corrgan.pipeline import run_training
+    from corrgan.sampling import sample_to_file
 
     config = corrgan_config(
         dataset["path"], dataset["target"], split.seed, variant, quick
@@ -150,7 +158,16 @@ def run_corrgan(
         outcome = run_training(config, run_dir, resume=False)
     if outcome.result.interrupted:
         raise SystemExit(f"training in {run_dir} was stopped by a signal")
-    synthetic = pd.read_parquet(run_dir / "synthetic.parquet")
+    # the run's own synthetic.parquet has the held-out split's size; the
+    # benchmark draws its own sample of the size every model is asked for
+    sampled = sample_to_file(
+        load_model(run_dir),
+        rows,
+        run_dir / "benchmark-synthetic.parquet",
+        "parquet",
+        seed=split.seed,
+    )
+    synthetic = pd.read_parquet(sampled.path)
     trained_on = common.read_table(run_dir / "train.parquet")
     info = {
         "fit_seconds": timing["seconds"],
@@ -266,6 +283,7 @@ def run_benchmark(
     out: Path,
     benchmark: str = "fidelity",
     reused: list[dict[str, Any]] | None = None,
+    synthetic_rows: str = "train",
 ) -> dict[str, Any]:
     """Train and score every model on every seed; write the JSON as it goes."""
     started = time.time()
@@ -288,7 +306,7 @@ def run_benchmark(
                 for name in models
                 if name in CORRGAN_VARIANTS
             },
-            "synthetic_rows": "as many as the held-out split",
+            "synthetic_rows": f"as many as the {synthetic_rows} split",
         },
         "runs": list(reused or []),
     }
@@ -299,6 +317,7 @@ def run_benchmark(
         payload["dataset"]["train_rows"] = len(split.train)
         payload["dataset"]["test_rows"] = len(split.test)
         payload["dataset"]["test_fraction"] = split.test_fraction
+        rows = len(split.train if synthetic_rows == "train" else split.test)
         for model in models:
             if (model, seed) in done:
                 continue
@@ -307,11 +326,11 @@ def run_benchmark(
             # fit and sample with the model's own defaults
             if model in CORRGAN_VARIANTS:
                 synthetic, info = run_corrgan(
-                    dataset, split, model, quick, work_dir, benchmark
+                    dataset, split, model, quick, work_dir, benchmark, rows
                 )
             else:
                 synthetic, info = common.fit_peer(
-                    model, split, dataset, seed, quick, len(split.test), work_dir
+                    model, split, dataset, seed, quick, rows, work_dir
                 )
                 synthetic = match_dtypes(synthetic, split.test)
 
@@ -319,6 +338,7 @@ def run_benchmark(
             with common.stopwatch() as timing:
                 scored = score(dataset, split, synthetic)
             run = {"model": model, "seed": seed, **info, **scored}
+            run["synthetic_rows"] = len(synthetic)
             run["command"] = payload["command"]
             run["load_average_after"] = list(os.getloadavg())
             run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -380,6 +400,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the runs already in --out (same table) and run only the rest",
     )
+    parser.add_argument(
+        "--synthetic-rows",
+        choices=["train", "test"],
+        default="train",
+        help="generate as many rows as this split (train: the SDV convention, "
+        "so train-on-synthetic and train-on-real fit on equal row counts); "
+        "default: %(default)s",
+    )
 
 
 def quiet_peer_logs() -> None:
@@ -394,13 +422,15 @@ def included_runs(
     seeds: list[int],
     models: list[str],
     quick: bool,
+    synthetic_rows: str = "train",
 ) -> list[dict[str, Any]]:
     """Runs of earlier results that this invocation would repeat exactly.
 
     A run is kept when it is on the same table (same sha256), for a requested
     model and seed, and was measured the same way: a corrgan run only if its
     recorded config equals the one built now from today's defaults, a peer run
-    only if it was fitted by the same SDV version.
+    only if it was fitted by the same SDV version; and any run only if it
+    generated as many rows as ``synthetic_rows`` asks.
     """
     kept: dict[tuple[str, int], dict[str, Any]] = {}
     for path in paths:
@@ -420,6 +450,8 @@ def included_runs(
                 import sdv
 
                 same = earlier["machine"]["sdv"] == sdv.__version__
+            rows = earlier["dataset"].get(f"{synthetic_rows}_rows")
+            same = same and run.get("synthetic_rows") == rows
             if not same:
                 logger.info("%s seed %d in %s was set up differently", *key, path)
                 continue
@@ -469,12 +501,24 @@ def main(argv: list[str] | None = None) -> None:
     reused += [
         run
         for run in included_runs(
-            args.include, dataset, args.seeds, args.models, args.quick
+            args.include,
+            dataset,
+            args.seeds,
+            args.models,
+            args.quick,
+            args.synthetic_rows,
         )
         if (run["model"], run["seed"]) not in have
     ]
     run_benchmark(
-        dataset, args.seeds, args.models, args.quick, args.work, out, reused=reused
+        dataset,
+        args.seeds,
+        args.models,
+        args.quick,
+        args.work,
+        out,
+        reused=reused,
+        synthetic_rows=args.synthetic_rows,
     )
     logger.info("wrote %s", out)
 

@@ -172,6 +172,8 @@ def test_fidelity_smoke_writes_the_promised_fields(smoke):
         assert run["fit_seconds"] > 0
         assert set(run["summary"]) >= SUMMARY_KEYS
         assert set(run["references"]) == set(fidelity.REFERENCE_ROLES)
+        # every model generated as many rows as the training split
+        assert run["synthetic_rows"] == result["dataset"]["train_rows"]
     assert runs["corrgan"]["steps"] == fidelity.QUICK_CORRGAN["steps"]
     assert runs["corrgan"]["split_matches"] is True
     assert runs["corrgan"]["convergence"]["curve"]
