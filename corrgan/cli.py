@@ -111,7 +111,9 @@ def train(
     steps: Annotated[
         int | None,
         typer.Option(
-            help=f"Generator updates. [default: {default(TrainConfig, 'steps')}]"
+            help=f"Generator updates. [default: {default(TrainConfig, 'auto_steps')}, "
+            f"at most {default(TrainConfig, 'auto_max_epochs'):g} passes over a "
+            "small table]"
         ),
     ] = None,
     epochs: Annotated[

@@ -9,6 +9,7 @@ run directory.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +93,15 @@ class ModelConfig:
 class TrainConfig:
     """The training budget, optimisers, loss weights and bookkeeping."""
 
-    steps: int = 1000
-    """Generator updates; the unit of the training budget."""
+    steps: int | None = None
+    """Generator updates, the unit of the training budget. None means
+    ``auto_steps``, or fewer on a small table so that training makes at most
+    ``auto_max_epochs`` passes over its rows."""
     epochs: float | None = None
     """If set, overrides steps with this many passes over the training rows."""
-    batch_size: int = 500
+    auto_steps: int = 1000
+    auto_max_epochs: float = 500.0
+    batch_size: int = 256
     """Rows per generator and discriminator batch (global, over all ranks)."""
     generator_lr: float = 1e-3
     discriminator_lr: float = 1e-3
@@ -128,8 +133,13 @@ class TrainConfig:
     processes launched on it."""
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
+        if self.steps is not None and self.steps < 1:
             raise CorrganError(f"steps must be >= 1, got {self.steps}")
+        if self.auto_steps < 1 or self.auto_max_epochs <= 0:
+            raise CorrganError(
+                "auto_steps must be >= 1 and auto_max_epochs > 0, got "
+                f"{self.auto_steps} and {self.auto_max_epochs}"
+            )
         if self.batch_size < 2:
             raise CorrganError(f"batch_size must be >= 2, got {self.batch_size}")
         if self.corr_weight < 0:
@@ -140,6 +150,15 @@ class TrainConfig:
                 "use no, fp16, bf16 or fp8"
             )
         self.betas = tuple(self.betas)
+
+    def total_steps(self, rows: int) -> int:
+        """The step budget for a table of ``rows`` training rows."""
+        if self.epochs is not None:
+            return max(1, math.ceil(self.epochs * rows / self.batch_size))
+        if self.steps is not None:
+            return self.steps
+        capped = math.ceil(self.auto_max_epochs * rows / self.batch_size)
+        return max(1, min(self.auto_steps, capped))
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -192,11 +191,7 @@ class Trainer:
         pac = config.model.pac
         per_rank = max(train.batch_size // self.world, pac)
         self.rows_per_rank = per_rank - per_rank % pac
-        self.total_steps = train.steps
-        if train.epochs is not None:
-            self.total_steps = max(
-                1, math.ceil(train.epochs * len(data) / train.batch_size)
-            )
+        self.total_steps = train.total_steps(len(data))
 
         # networks, seeded identically on every rank
         torch.manual_seed(train.seed)

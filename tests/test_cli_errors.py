@@ -302,5 +302,9 @@ def test_help_shows_the_dataclass_defaults(run_cli):
     from corrgan.config import TrainConfig
 
     text = " ".join(run_cli("train", "--help").stdout.split())
-    assert f"Generator updates. [default: {TrainConfig().steps}]" in text
+    train = TrainConfig()
+    assert (
+        f"Generator updates. [default: {train.auto_steps}, at most "
+        f"{train.auto_max_epochs:g} passes over a small table]"
+    ) in text
     assert "TOML file with [data], [model], [train]." in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections import Counter
 
 import numpy as np
@@ -50,7 +51,6 @@ def test_defaults_come_from_the_dataclasses():
 def test_cli_help_defaults_are_the_dataclass_defaults():
     params = {p.name: p for p in typer.main.get_command(app).commands["train"].params}
     shown = {
-        "steps": TrainConfig().steps,
         "seed": TrainConfig().seed,
         "batch_size": TrainConfig().batch_size,
         "corr_weight": TrainConfig().corr_weight,
@@ -64,6 +64,12 @@ def test_cli_help_defaults_are_the_dataclass_defaults():
         assert params[name].help.endswith(f"[default: {value}]"), name
         # the flag itself defaults to None, so that it overrides nothing
         assert params[name].default is None, name
+    train = TrainConfig()
+    assert params["steps"].help.endswith(
+        f"[default: {train.auto_steps}, at most {train.auto_max_epochs:g} passes "
+        "over a small table]"
+    )
+    assert params["steps"].default is None
 
 
 def test_a_toml_file_overrides_the_defaults(tmp_path):
@@ -283,3 +289,13 @@ def test_check_rows_needs_enough_rows():
     ):
         check_rows(3, "t.csv")
     check_rows(MIN_ROWS, "t.csv")
+
+
+def test_the_step_budget_caps_passes_over_a_small_table_unless_told():
+    train = TrainConfig(batch_size=100)
+    # a large table gets auto_steps; a small one at most auto_max_epochs passes
+    assert train.total_steps(1_000_000) == train.auto_steps
+    assert train.total_steps(20) == math.ceil(train.auto_max_epochs * 20 / 100)
+    # an explicit step count or epoch count is kept as given
+    assert TrainConfig(batch_size=100, steps=5000).total_steps(20) == 5000
+    assert TrainConfig(batch_size=100, epochs=2.5).total_steps(1000) == 25
