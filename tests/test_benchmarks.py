@@ -197,3 +197,49 @@ def test_speed_worker_reports_rate_and_memory(smoke):
     assert measured["rows_per_second"] > 0
     assert measured["peak_rss_mib"] >= measured["rss_before_sampling_mib"] > 0
     assert not (work / "speed-corrgan-2000.parquet").exists()
+
+
+def _stat(mean: float) -> dict:
+    return {"mean": mean, "std": 0.0, "n": 3}
+
+
+def test_tables_state_each_target_and_its_verdict():
+    from benchmarks import tables
+
+    card = {
+        "pearson_mean_abs_delta": 0.045,
+        "within_class_pooled_pearson_mean_abs_delta": 0.06,
+        "column_shapes": 0.95,
+        "pair_trends_all_pairs": 0.94,
+        "macro_f1": 0.96,
+    }
+    peer = {**card, "pearson_mean_abs_delta": 0.15, "column_shapes": 0.96}
+    floor = {**card, "pearson_mean_abs_delta": 0.03, "macro_f1": 0.99}
+    result = {
+        "benchmark": "fidelity",
+        "command": "python -m benchmarks.fidelity",
+        "runs": [{"train_loop_seconds": 30.0}],
+        "aggregate": {
+            "models": {
+                "corrgan": {k: _stat(v) for k, v in card.items()},
+                "ctgan": {k: _stat(v) for k, v in peer.items()},
+            },
+            "references": {"floor": {k: _stat(v) for k, v in floor.items()}},
+            "train_on_real_macro_f1": _stat(0.99),
+        },
+        "training_time": {"ctgan_seconds_over_model_seconds": {"corrgan": _stat(2.0)}},
+    }
+    targets = tables.targets_table(result).splitlines()
+
+    def verdict(start: str) -> str:
+        (line,) = [line for line in targets if line.startswith(f"| {start}")]
+        return line.rsplit("|", 2)[-2].strip()
+
+    assert verdict("Pearson mean abs delta <= 1.2x") == "**not met**"  # 1.5x
+    assert verdict("Pearson mean abs delta <= half") == "met"  # 0.3x
+    assert verdict("Column Shapes") == "**not met**"  # 0.95 < 0.96
+    assert verdict("Column Pair Trends") == "met"
+    assert verdict("train-on-synthetic") == "met"  # 0.970x
+    assert verdict("training") == "**not met**"  # 2x
+    table = tables.fidelity_table(result)
+    assert "| Pearson mean abs delta (lower) | 0.045 ± 0.000 | 0.150 ± 0.000 |" in table
