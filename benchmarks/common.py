@@ -95,11 +95,14 @@ def current_rss_mib() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def run_measured(command: list[str], timeout: float) -> dict[str, Any]:
+def run_measured(
+    command: list[str], timeout: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run a worker command in a fresh process and parse its last JSON line.
 
     The worker reports its own peak memory (``getrusage`` of itself), so the
     number belongs to that run alone and not to anything this process did.
+    ``env`` is added to this process's environment.
     """
     completed = subprocess.run(
         command,
@@ -108,6 +111,7 @@ def run_measured(command: list[str], timeout: float) -> dict[str, Any]:
         text=True,
         timeout=timeout,
         check=False,
+        env=None if env is None else {**os.environ, **env},
     )
     if completed.returncode != 0:
         raise RuntimeError(

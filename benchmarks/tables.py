@@ -179,6 +179,31 @@ def targets_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def convergence_table(result: dict[str, Any]) -> str:
+    """corrgan's probe error over training, one row per corrgan run."""
+    lines = [
+        "| model | seed | probe error at the first log | final probe error "
+        "| first step within 10% of final | training loop, s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in result["runs"]:
+        convergence = run.get("convergence")
+        if not convergence or not convergence.get("curve"):
+            continue
+        first = convergence["curve"][0]
+        near = convergence.get("within_10_percent_of_final") or {}
+        reached = (
+            f"step {near['step']:,} ({near['seconds']:.1f} s)" if near else "never"
+        )
+        lines.append(
+            f"| {run['model']} | {run['seed']} "
+            f"| {first['probe_corr_error']:.4f} (step {first['step']:,}) "
+            f"| {convergence['final_probe_corr_error']:.4f} | {reached} "
+            f"| {convergence['loop_seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def speed_table(result: dict[str, Any]) -> str:
     """Rows/s and memory of every sampling measurement."""
     lines = [
@@ -201,7 +226,7 @@ def speed_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render(path: Path) -> str:
+def render(path: Path, convergence: bool = False) -> str:
     """The tables of one result file, with the command that produced it."""
     result = json.loads(path.read_text())
     parts = [f"Command: `{result.get('command', '?')}`", ""]
@@ -215,6 +240,8 @@ def render(path: Path) -> str:
                 )
     else:
         parts.append(fidelity_table(result))
+        if convergence:
+            parts += ["", convergence_table(result)]
         if result.get("benchmark") == "fidelity":
             targets = targets_table(result)
             if targets:
@@ -228,8 +255,13 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m benchmarks.tables", description=__doc__.split("\n")[0]
     )
     parser.add_argument("results", type=Path, nargs="+", help="result JSON files")
+    parser.add_argument(
+        "--convergence",
+        action="store_true",
+        help="also corrgan's probe error over training, run by run",
+    )
     args = parser.parse_args(argv)
-    print("\n\n".join(render(path) for path in args.results))
+    print("\n\n".join(render(path, args.convergence) for path in args.results))
 
 
 if __name__ == "__main__":

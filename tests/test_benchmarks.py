@@ -243,3 +243,32 @@ def test_tables_state_each_target_and_its_verdict():
     assert verdict("training") == "**not met**"  # 2x
     table = tables.fidelity_table(result)
     assert "| Pearson mean abs delta (lower) | 0.045 ± 0.000 | 0.150 ± 0.000 |" in table
+
+
+@pytest.mark.slow
+def test_device_script_measures_the_cpu_and_marks_missing_gpus(tmp_path, crop_path):
+    import torch
+
+    from benchmarks import device
+
+    out = tmp_path / "device.json"
+    device.main(
+        ["--data", str(crop_path), "--rows", "2000", "--steps", "4"]
+        + ["--work", str(tmp_path), "--out", str(out)]
+    )
+    result = json.loads(out.read_text())
+    by_place = {"cuda": [], "cpu": []}
+    for item in result["training"] + result["sampling"]:
+        by_place[item["device"]].append(item)
+    (train,) = [item for item in result["training"] if item["device"] == "cpu"]
+    assert train["steps"] == 4 and train["median_ms_per_step"] > 0
+    (sample,) = [item for item in result["sampling"] if item["device"] == "cpu"]
+    assert sample["rows"] == 2000
+    assert (
+        sample["rows_per_second"] > 0 and sample["generator_only_rows_per_second"] > 0
+    )
+    # both precisions are planned on the GPU; without one they say so
+    gpu = by_place["cuda"]
+    assert {item["precision"] for item in gpu} == set(device.PRECISIONS)
+    if not torch.cuda.is_available():
+        assert all(item["skipped"] == "no GPU" for item in gpu)
