@@ -231,7 +231,7 @@ def render(path: Path, convergence: bool = False) -> str:
     result = json.loads(path.read_text())
     parts = [f"Command: `{result.get('command', '?')}`", ""]
     if result.get("benchmark") == "speed":
-        parts.append(speed_table(result))
+        parts += [speed_table(result), ""]
         for name, target in result.get("targets", {}).items():
             if target.get("value") is not None:
                 parts.append(
@@ -242,7 +242,9 @@ def render(path: Path, convergence: bool = False) -> str:
         parts.append(fidelity_table(result))
         if convergence:
             parts += ["", convergence_table(result)]
-        if result.get("benchmark") == "fidelity":
+        # the targets are stated for the crop table only
+        crop = result.get("dataset", {}).get("name") == "crop"
+        if result.get("benchmark") == "fidelity" and crop:
             targets = targets_table(result)
             if targets:
                 parts += ["", targets]
