@@ -3,8 +3,11 @@
 ``corrgan`` is the default configuration, ``corrgan_no_corr`` sets
 ``corr_weight=0`` (no correlation-constraint loss) and ``corrgan_mlp`` swaps
 the attention generator for an MLP (``architecture="mlp"``); everything else
-stays at the defaults. Splits, scoring, ``--include`` and the JSON are those
-of :mod:`benchmarks.fidelity`, so variants run as separate processes can be
+stays at the defaults. On request (``--variants``), ``corrgan_no_moments``
+sets ``moment_weight=0`` and ``corrgan_no_moments_no_corr`` turns off both
+losses, to see what the constraint does without the per-class moment loss.
+Splits, scoring, ``--include`` and the JSON are those of
+:mod:`benchmarks.fidelity`, so variants run as separate processes can be
 merged into one result.
 
 Example: python -m benchmarks.ablation --seeds 0 1 2
@@ -20,6 +23,7 @@ from benchmarks import common, fidelity
 logger = logging.getLogger("benchmarks.ablation")
 
 VARIANTS = ["corrgan", "corrgan_no_corr", "corrgan_mlp"]
+EXTRA_VARIANTS = ["corrgan_no_moments", "corrgan_no_moments_no_corr"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,7 +32,12 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m benchmarks.ablation", description=__doc__.split("\n")[0]
     )
     fidelity.add_common_arguments(parser)
-    parser.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=VARIANTS,
+        choices=VARIANTS + EXTRA_VARIANTS,
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     fidelity.quiet_peer_logs()

@@ -36,6 +36,8 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan": {},
     "corrgan_no_corr": {"train": {"corr_weight": 0.0}},
     "corrgan_mlp": {"model": {"architecture": "mlp"}},
+    "corrgan_no_moments": {"train": {"moment_weight": 0.0}},
+    "corrgan_no_moments_no_corr": {"train": {"moment_weight": 0.0, "corr_weight": 0.0}},
 }
 
 # what --quick changes: a smoke run, not a measurement
