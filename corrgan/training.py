@@ -93,6 +93,28 @@ def cpu_threads(world_size: int) -> int:
     return max(1, cores // max(1, local))
 
 
+def make_adam(
+    module: torch.nn.Module,
+    lr: float,
+    betas: tuple[float, float],
+    weight_decay: float,
+) -> torch.optim.Adam:
+    """Adam with the fused kernel where this torch has one for the device.
+
+    The fused step is one kernel over all parameters instead of a dozen small
+    ones per tensor: on the crop table's step it saves about a tenth of the
+    time on CPU. torch before 2.4 has no fused CPU kernel and refuses it, so
+    that case falls back to the default implementation (same arithmetic).
+    """
+    params = list(module.parameters())
+    try:
+        return torch.optim.Adam(
+            params, lr=lr, betas=betas, weight_decay=weight_decay, fused=True
+        )
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay)
+
+
 def _check_tracker(name: str) -> None:
     """Fail early, with the fix, when a tracker's package is not installed."""
     from accelerate.utils import imports
@@ -202,17 +224,11 @@ class Trainer:
         self.ema = build_generator(self.layout, self.sampler.dim, config.model)
         self.ema.load_state_dict(self.generator.state_dict())
         self.ema.to(self.device).eval().requires_grad_(False)
-        self.generator_optimizer = torch.optim.Adam(
-            self.generator.parameters(),
-            lr=train.generator_lr,
-            betas=train.betas,
-            weight_decay=train.weight_decay,
+        self.generator_optimizer = make_adam(
+            self.generator, train.generator_lr, train.betas, train.weight_decay
         )
-        self.critic_optimizer = torch.optim.Adam(
-            self.critic.parameters(),
-            lr=train.discriminator_lr,
-            betas=train.betas,
-            weight_decay=train.weight_decay,
+        self.critic_optimizer = make_adam(
+            self.critic, train.discriminator_lr, train.betas, train.weight_decay
         )
 
         # random sources: per rank, so ranks draw different rows and noise
@@ -432,10 +448,9 @@ class Trainer:
             return
         # a short warm-up, so early weights do not linger in the average
         decay = min(decay, (1 + self.step) / (10 + self.step))
-        for average, current in zip(
-            self.ema.parameters(), self.generator.parameters(), strict=True
-        ):
-            average.lerp_(current, 1.0 - decay)
+        torch._foreach_lerp_(
+            list(self.ema.parameters()), list(self.generator.parameters()), 1.0 - decay
+        )
 
     @torch.no_grad()
     def probe(self) -> float:

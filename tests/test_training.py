@@ -241,3 +241,33 @@ def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(given, exp
         [sys.executable, "-c", code], env=env, capture_output=True, text=True
     )
     assert shown.stdout.strip() == expected
+
+
+def test_fused_adam_takes_the_same_steps_as_the_default():
+    import torch
+
+    from corrgan.training import make_adam
+
+    torch.manual_seed(0)
+    fused_model = torch.nn.Linear(6, 3)
+    plain_model = torch.nn.Linear(6, 3)
+    plain_model.load_state_dict(fused_model.state_dict())
+    fused = make_adam(fused_model, 1e-2, (0.5, 0.9), 1e-6)
+    plain = torch.optim.Adam(
+        plain_model.parameters(), lr=1e-2, betas=(0.5, 0.9), weight_decay=1e-6
+    )
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    if (major, minor) >= (2, 4):
+        assert fused.defaults["fused"] is True
+    start = [param.detach().clone() for param in fused_model.parameters()]
+    inputs = torch.randn(32, 6)
+    for _ in range(5):
+        for model, optimizer in ((fused_model, fused), (plain_model, plain)):
+            optimizer.zero_grad()
+            model(inputs).pow(2).mean().backward()
+            optimizer.step()
+    for fused_param, plain_param, first in zip(
+        fused_model.parameters(), plain_model.parameters(), start, strict=True
+    ):
+        torch.testing.assert_close(fused_param, plain_param)
+        assert not torch.equal(fused_param, first)
