@@ -53,16 +53,26 @@ FINAL_ERROR_MARGIN = 1.1
 def prepare_dataset(
     dataset: str, data: Path, rows: int, work_dir: Path
 ) -> dict[str, Any]:
-    """The table to benchmark on: the crop CSV or a generated copula table."""
+    """The table to benchmark on: the crop CSV or a generated copula table.
+
+    ``copula_numeric`` is the copula table without its categorical columns
+    and so without a target: the one kind of table where no conditioning
+    carries the correlations and the correlation constraint is on its own.
+    """
     if dataset == "crop":
         path, target, name = data, common.CROP_TARGET, "crop"
     else:
-        from benchmarks.datasets import TARGET, copula_table
+        from benchmarks.datasets import CATEGORICAL_COLUMNS, TARGET, copula_table
 
-        path = work_dir / f"copula-{rows}.parquet"
+        path = work_dir / f"{dataset.replace('_', '-')}-{rows}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        copula_table(rows, seed=0).to_parquet(path, index=False)
-        target, name = TARGET, f"copula_{rows}"
+        frame = copula_table(rows, seed=0)
+        if dataset == "copula_numeric":
+            frame, target = frame.drop(columns=CATEGORICAL_COLUMNS), None
+        else:
+            target = TARGET
+        frame.to_parquet(path, index=False)
+        name = f"{dataset}_{rows}"
     table = common.read_table(path)
     return {
         "name": name,
@@ -482,7 +492,9 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m benchmarks.fidelity", description=__doc__.split("\n")[0]
     )
     add_common_arguments(parser)
-    parser.add_argument("--dataset", choices=["crop", "copula"], default="crop")
+    parser.add_argument(
+        "--dataset", choices=["crop", "copula", "copula_numeric"], default="crop"
+    )
     parser.add_argument(
         "--rows", type=int, default=10_000, help="rows of the copula table"
     )

@@ -66,13 +66,16 @@ def fidelity_table(result: dict[str, Any]) -> str:
     for key, label, better in METRICS:
         cells = [_cell(aggregate["models"][model].get(key)) for model in models]
         cells += [_cell(aggregate["references"][role].get(key)) for role in references]
-        lines.append(f"| {label} ({better}) | " + " | ".join(cells) + " |")
+        # a table without a target has no within-class or efficacy metrics
+        if any(cells):
+            lines.append(f"| {label} ({better}) | " + " | ".join(cells) + " |")
     train_on_real = _cell(aggregate.get("train_on_real_macro_f1"))
-    lines.append(
-        "| Train-on-real macro-F1 (same classifier, training split) | "
-        + " | ".join([train_on_real] * len(models) + [""] * len(references))
-        + " |"
-    )
+    if train_on_real:
+        lines.append(
+            "| Train-on-real macro-F1 (same classifier, training split) | "
+            + " | ".join([train_on_real] * len(models) + [""] * len(references))
+            + " |"
+        )
     fit = [_cell(aggregate["models"][m].get("fit_seconds"), 1) for m in models]
     lines.append(
         "| fit wall time, s | " + " | ".join(fit + [""] * len(references)) + " |"

@@ -102,6 +102,18 @@ def test_copula_is_deterministic():
         copula_table(0)
 
 
+def test_numeric_copula_has_no_categorical_column_and_no_target(tmp_path):
+    dataset = fidelity.prepare_dataset("copula_numeric", Path("unused"), 500, tmp_path)
+    assert dataset["name"] == "copula_numeric_500"
+    assert dataset["columns"] == NUMERIC_COLUMNS
+    assert dataset["categorical"] == []
+    assert dataset["target"] is None
+    # the numbers are those of the full copula table, without its categoricals
+    full = copula_table(500, seed=0)
+    table = pd.read_parquet(dataset["path"])
+    pd.testing.assert_frame_equal(table, full[NUMERIC_COLUMNS])
+
+
 def test_convergence_times_add_up(tmp_path):
     records = [
         {"step": 100, "probe_corr_error": 0.2, "ms_per_step": 10.0},
@@ -243,6 +255,17 @@ def test_tables_state_each_target_and_its_verdict():
     assert verdict("training") == "**not met**"  # 2x
     table = tables.fidelity_table(result)
     row = "| Pearson mean abs delta (lower) | 0.045 ± 0.000 | 0.150 ± 0.000 |"
+    assert row in table
+    assert "| Train-on-real macro-F1" in table
+
+    # without a target, the within-class and efficacy rows are left out
+    aggregate = result["aggregate"]
+    del aggregate["train_on_real_macro_f1"]
+    for card in [*aggregate["models"].values(), *aggregate["references"].values()]:
+        del card["macro_f1"], card["within_class_pooled_pearson_mean_abs_delta"]
+    table = tables.fidelity_table(result)
+    assert "macro-F1" not in table
+    assert "Within-class" not in table
     assert row in table
 
 
