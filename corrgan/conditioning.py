@@ -6,8 +6,9 @@ probability proportional to log(1 + count), so rare categories are seen often
 enough to be learned; the real rows shown to the critic (and used as the
 correlation target) are drawn with the same conditions. Some rows also carry
 the real row's categories of further columns, so that several ``--where``
-conditions can be combined at sampling time. At sampling time the category is
-drawn with the training data's own frequencies, so the class mix matches.
+conditions can be combined at sampling time. At sampling time the categories
+come in the training data's own proportions (systematic sampling, so the class
+mix matches without the noise of independent draws).
 """
 
 from __future__ import annotations
@@ -21,6 +22,24 @@ from corrgan.transform import CategoricalColumn, TableTransform
 
 # share of further columns that a training condition also fixes
 EXTRA_CONDITION_RATE = 0.2
+
+
+def systematic_draw(
+    weights: np.ndarray, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``size`` indices into ``weights``, in proportion, in random order.
+
+    One uniform offset places ``size`` evenly spaced points on the cumulative
+    weights, so index ``i`` is drawn ``size * p_i`` times rounded up or down
+    (its expected count exactly), and a permutation shuffles them.
+    """
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64))
+    if not cumulative[-1] > 0:
+        cumulative = np.arange(1.0, len(cumulative) + 1)
+    cumulative /= cumulative[-1]
+    points = (rng.random() + np.arange(size)) / max(size, 1)
+    drawn = np.searchsorted(cumulative, points, side="right")
+    return rng.permutation(np.minimum(drawn, len(cumulative) - 1))
 
 
 @dataclass
@@ -118,15 +137,24 @@ class ConditionSampler:
         return condition, indices
 
     def sample_generation(self, rows: int, rng: np.random.Generator) -> np.ndarray:
-        """Conditions for generation, following the data's category frequencies."""
+        """Conditions for generation, in the data's category proportions.
+
+        Each row conditions on one column (the columns take equal shares of
+        the rows) and one of its categories. The shares are drawn by
+        systematic sampling, not independently: every category gets
+        ``rows * frequency`` rows rounded up or down, in shuffled order. An
+        independent draw would add a random error of about the square root
+        of each count to the class mix, and with it to every correlation
+        that the classes carry.
+        """
         condition = np.zeros((rows, self.dim), dtype=np.float32)
         if not self.groups:
             return condition
-        chosen_group = rng.integers(0, len(self.groups), size=rows)
+        equal = np.full(len(self.groups), 1.0 / len(self.groups))
+        chosen_group = systematic_draw(equal, rows, rng)
         for number, group in enumerate(self.groups):
             members = np.nonzero(chosen_group == number)[0]
-            probs = group.frequencies / group.frequencies.sum()
-            category = rng.choice(group.width, size=len(members), p=probs)
+            category = systematic_draw(group.frequencies, len(members), rng)
             condition[members, group.condition_start + category] = 1.0
         return condition
 

@@ -103,6 +103,35 @@ def test_generation_conditions_follow_the_data_frequencies(fitted):
     assert abs(share - truth) < 0.02
 
 
+def test_generation_class_mix_is_exact_to_one_row(fitted):
+    from corrgan.conditioning import systematic_draw
+
+    _, transform = fitted
+    sampler = ConditionSampler(transform)
+    rows = 999
+    condition = sampler.sample_generation(rows, np.random.default_rng(3))
+    # every row conditions on exactly one column
+    assert np.array_equal(condition.sum(axis=1), np.ones(rows))
+    groups = sampler.groups
+    conditioned = [
+        condition[:, g.condition_start : g.condition_start + g.width] for g in groups
+    ]
+    per_group = np.array([block.sum() for block in conditioned])
+    assert np.all(np.abs(per_group - rows / len(groups)) <= 1)
+    for group, block in zip(groups, conditioned, strict=True):
+        expected = block.sum() * group.frequencies / group.frequencies.sum()
+        assert np.all(np.abs(block.sum(axis=0) - expected) < 1)
+
+    # any weights: counts within one of their expectation, shuffled, seeded
+    weights = np.array([0.5, 0.0, 0.3, 0.15, 0.05])
+    drawn = systematic_draw(weights, 1_001, np.random.default_rng(0))
+    counts = np.bincount(drawn, minlength=5)
+    assert np.all(np.abs(counts - 1_001 * weights) < 1) and counts[1] == 0
+    assert not np.all(np.diff(drawn) >= 0)
+    again = systematic_draw(weights, 1_001, np.random.default_rng(0))
+    assert np.array_equal(drawn, again)
+
+
 def test_where_conditions_are_exact(fitted):
     _, transform = fitted
     layout = HeadLayout.from_blocks(transform.layout)
