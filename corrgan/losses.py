@@ -149,10 +149,16 @@ def conditional_moment_loss(
     ``(mean_f[c, j] - mean_r[c, j])^2 + (std_f[c, j] - std_r[c, j])^2``,
     averaged over (c, j). The real rows were drawn with the same conditions,
     so both sides have the same rows per category; the term pins down each
-    class's marginals, which the pooled correlation loss cannot see.
+    class's marginals, which the pooled correlation loss cannot see. A table
+    without categorical columns has no conditions, and the whole batch is
+    then the one category: the correlation loss is blind to each column's
+    scale, and without this term the generator's spread can collapse.
     """
     total = fake.new_zeros(())
     terms = 0
+    whole_batch = [(0, 1)]
+    if not condition_groups:
+        condition_groups, condition = whole_batch, fake.new_ones(fake.shape[0], 1)
     for start, end in condition_groups:
         members = condition[:, start:end]
         counts = members.sum(dim=0)

@@ -3,7 +3,12 @@
 import numpy as np
 import torch
 
-from corrgan.losses import condition_loss, correlation, correlation_loss
+from corrgan.losses import (
+    condition_loss,
+    conditional_moment_loss,
+    correlation,
+    correlation_loss,
+)
 
 
 def _correlated(rows: int, rho: float, seed: int) -> torch.Tensor:
@@ -126,3 +131,33 @@ def test_under_two_ranks_the_loss_is_that_of_the_global_batch():
         np.testing.assert_allclose(
             rank_grad / 2, full.grad[rank::2].numpy(), rtol=1e-4, atol=1e-7
         )
+
+
+def test_moment_loss_compares_each_class_mean_and_spread():
+    # two classes; the fake rows get class 1's mean wrong by 0.5, nothing else
+    generator = torch.Generator().manual_seed(5)
+    real = torch.randn(400, 2, generator=generator)
+    condition = torch.zeros(400, 2)
+    condition[:200, 0] = condition[200:, 1] = 1.0
+    fake = real.clone()
+    fake[200:, 0] += 0.5
+    loss = conditional_moment_loss(fake, real, condition, [(0, 2)])
+    # one of the four (class, column) means is 0.5 off; the spreads all match
+    torch.testing.assert_close(loss, torch.tensor(0.25 / 4))
+    assert conditional_moment_loss(real, real, condition, [(0, 2)]).item() < 1e-10
+
+
+def test_without_conditions_the_moment_loss_holds_the_whole_batch_spread():
+    # a table without categorical columns: the spread of the batch still counts
+    generator = torch.Generator().manual_seed(6)
+    real = torch.randn(500, 3, generator=generator)
+    fake = (0.1 * real).requires_grad_(True)
+    no_condition = torch.zeros(500, 0)
+    loss = conditional_moment_loss(fake, real, no_condition, [])
+    real_std = real.std(dim=0, correction=0)
+    expected = ((0.9 * real.mean(dim=0)) ** 2 + (0.9 * real_std) ** 2).mean()
+    torch.testing.assert_close(loss, expected, rtol=1e-3, atol=1e-6)
+    loss.backward()
+    # the gradient widens the collapsed fake rows
+    widened = fake - 0.5 * fake.grad
+    assert bool((widened.std(dim=0) > fake.std(dim=0)).all())
