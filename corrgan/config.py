@@ -4,13 +4,20 @@ A run's configuration is built in three layers: these defaults, then a TOML
 file (``--config``, sections ``[data]``, ``[model]`` and ``[train]``), then
 command-line flags. The effective result is saved as ``config.json`` in the
 run directory.
+
+Every value is checked when its dataclass is built: first its type against the
+field's annotation, then its range, so a mistake stops the run before a run
+directory exists.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,47 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+FLAGS = frozenset(
+    {
+        "data",
+        "target",
+        "categorical",
+        "continuous",
+        "drop",
+        "max_categories",
+        "test_fraction",
+        "steps",
+        "epochs",
+        "seed",
+        "batch_size",
+        "corr_weight",
+        "architecture",
+        "checkpoint_every",
+        "log_every",
+        "mixed_precision",
+        "log_with",
+        "threads",
+    }
+)
+"""Fields that ``corrgan train`` also sets by a flag, named ``--field-name``."""
+
+MAX_SEED = 2**32 - 1
+
+
+class FieldError(CorrganError):
+    """A bad config value; ``names`` are the fields the check looked at."""
+
+    def __init__(self, message: str, *names: str) -> None:
+        super().__init__(message)
+        self.names = names
+
+
+def label(name: str) -> str:
+    """A field's name, followed by its flag where ``corrgan train`` has one."""
+    if name in FLAGS:
+        return f"{name} (--{name.replace('_', '-')})"
+    return name
 
 
 @dataclass
@@ -47,14 +95,13 @@ class DataConfig:
     """Rows of the seeded sample that the continuous transforms are fitted on."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.test_fraction < 1.0:
-            raise CorrganError(
-                f"test_fraction must be in [0, 1), got {self.test_fraction}"
-            )
-        if self.max_categories < 2:
-            raise CorrganError(
-                f"max_categories must be >= 2, got {self.max_categories}"
-            )
+        _check_types(self)
+        _check(self, "test_fraction", 0.0 <= self.test_fraction < 1.0, "in [0, 1)")
+        _check(self, "max_categories", self.max_categories >= 2, ">= 2")
+        _check(
+            self, "integer_categorical_max", self.integer_categorical_max >= 0, ">= 0"
+        )
+        _check(self, "fit_sample_rows", self.fit_sample_rows >= 1, ">= 1")
 
 
 @dataclass
@@ -79,14 +126,21 @@ class ModelConfig:
     """``attention`` (the corrgan generator) or ``mlp`` (for ablations)."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
+        for name in ("width", "depth", "heads", "noise_dim", "pac"):
+            _check(self, name, getattr(self, name) >= 1, ">= 1")
+        for name in ("discriminator_width", "discriminator_depth"):
+            _check(self, name, getattr(self, name) >= 1, ">= 1")
+        # checked after heads >= 1, so that the modulo cannot divide by zero
         if self.width % self.heads:
-            raise CorrganError(
-                f"model width {self.width} is not divisible by heads {self.heads}"
+            raise FieldError(
+                f"width {self.width} is not divisible by heads {self.heads}; "
+                "choose heads that divide width",
+                "width",
+                "heads",
             )
-        if self.architecture not in {"attention", "mlp"}:
-            raise CorrganError(
-                f"unknown architecture {self.architecture!r}; use attention or mlp"
-            )
+        choices = {"attention", "mlp"}
+        _check(self, "architecture", self.architecture in choices, "attention or mlp")
 
 
 @dataclass
@@ -121,10 +175,12 @@ class TrainConfig:
     checkpoint_every: int = 500
     """Steps between checkpoints; 0 keeps only the final one."""
     keep_checkpoints: int = 2
+    """Complete checkpoints kept on disk; older ones are deleted."""
     log_every: int = 100
     """Steps between plain log lines (batch logs) and probe evaluations."""
     probe_rows: int = 2000
-    """Rows generated to measure the correlation error during training."""
+    """Rows generated to measure the correlation error during training; a
+    correlation needs at least two."""
     mixed_precision: str = "no"
     log_with: str | None = None
     """Accelerate tracker: tensorboard, wandb or mlflow."""
@@ -133,23 +189,39 @@ class TrainConfig:
     processes launched on it."""
 
     def __post_init__(self) -> None:
-        if self.steps is not None and self.steps < 1:
-            raise CorrganError(f"steps must be >= 1, got {self.steps}")
-        if self.auto_steps < 1 or self.auto_max_epochs <= 0:
-            raise CorrganError(
-                "auto_steps must be >= 1 and auto_max_epochs > 0, got "
-                f"{self.auto_steps} and {self.auto_max_epochs}"
-            )
-        if self.batch_size < 2:
-            raise CorrganError(f"batch_size must be >= 2, got {self.batch_size}")
-        if self.corr_weight < 0:
-            raise CorrganError(f"corr_weight must be >= 0, got {self.corr_weight}")
-        if self.mixed_precision not in {"no", "fp16", "bf16", "fp8"}:
-            raise CorrganError(
-                f"unknown mixed precision {self.mixed_precision!r}; "
-                "use no, fp16, bf16 or fp8"
-            )
+        _check_types(self)
         self.betas = tuple(self.betas)
+
+        # the budget
+        if self.steps is not None:
+            _check(self, "steps", self.steps >= 1, ">= 1")
+        if self.epochs is not None:
+            _check(self, "epochs", _finite(self.epochs) > 0, "finite and > 0")
+        _check(self, "auto_steps", self.auto_steps >= 1, ">= 1")
+        positive = _finite(self.auto_max_epochs) > 0
+        _check(self, "auto_max_epochs", positive, "finite and > 0")
+        _check(self, "batch_size", self.batch_size >= 2, ">= 2")
+
+        # optimisers and losses
+        for name in ("generator_lr", "discriminator_lr", "gumbel_tau"):
+            _check(self, name, _finite(getattr(self, name)) > 0, "finite and > 0")
+        _check(self, "betas", all(0 <= beta < 1 for beta in self.betas), "in [0, 1)")
+        weights = ("weight_decay", "gradient_penalty", "corr_weight", "moment_weight")
+        for name in weights:
+            _check(self, name, _finite(getattr(self, name)) >= 0, "finite and >= 0")
+        _check(self, "ema_decay", 0 <= self.ema_decay < 1, "in [0, 1)")
+
+        # bookkeeping
+        _check(self, "seed", 0 <= self.seed <= MAX_SEED, f"in [0, {MAX_SEED}]")
+        _check(self, "checkpoint_every", self.checkpoint_every >= 0, ">= 0")
+        _check(self, "keep_checkpoints", self.keep_checkpoints >= 1, ">= 1")
+        _check(self, "log_every", self.log_every >= 1, ">= 1")
+        _check(self, "probe_rows", self.probe_rows >= 2, ">= 2")
+        if self.threads is not None:
+            _check(self, "threads", self.threads >= 1, ">= 1")
+        choices = {"no", "fp16", "bf16", "fp8"}
+        ok = self.mixed_precision in choices
+        _check(self, "mixed_precision", ok, "no, fp16, bf16 or fp8")
 
     def total_steps(self, rows: int) -> int:
         """The step budget for a table of ``rows`` training rows."""
@@ -159,6 +231,9 @@ class TrainConfig:
             return self.steps
         capped = math.ceil(self.auto_max_epochs * rows / self.batch_size)
         return max(1, min(self.auto_steps, capped))
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 
 @dataclass
@@ -173,22 +248,73 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], where: str = "config") -> RunConfig:
-        """Build a config from nested dicts, rejecting unknown keys."""
-        sections = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-        unknown = set(values) - set(sections)
-        if unknown:
-            raise CorrganError(
-                f"{where}: unknown section(s) {', '.join(sorted(unknown))}; "
-                "use [data], [model] and [train]"
-            )
+    def from_dict(
+        cls,
+        values: dict[str, Any],
+        where: str = "config",
+        flagged: frozenset[tuple[str, str]] = frozenset(),
+    ) -> RunConfig:
+        """Build a config from nested dicts, rejecting unknown keys.
+
+        Args:
+            values: one dict of settings per section.
+            where: the file the values came from, named in error messages.
+            flagged: ``(section, key)`` pairs set by flags rather than by
+                ``where``; an error in one of them names the flag alone.
+        """
+        _check_sections(values, where)
         built = {}
-        for name, section in sections.items():
-            built[name] = _build_section(section, values.get(name, {}), where, name)
+        for name, section in SECTIONS.items():
+            built[name] = _build_section(
+                section, values.get(name, {}), where, name, flagged
+            )
         return cls(**built)
 
 
-def _build_section(section: type, values: dict[str, Any], where: str, name: str):
+def _check_sections(values: dict[str, Any], where: str) -> None:
+    """Every top-level entry must be one of the known sections, as a table."""
+    homes = {
+        item.name: name
+        for name, section in SECTIONS.items()
+        for item in dataclasses.fields(section)
+    }
+    loose = sorted(key for key, value in values.items() if not isinstance(value, dict))
+    # data is a section and a setting too; as a value, it is the setting
+    tables = [key for key in loose if key in SECTIONS and key not in homes]
+    if tables:
+        raise CorrganError(
+            f"{where}: {tables[0]} must be a section, not a value; write "
+            f"[{tables[0]}] on a line of its own with its keys below it"
+        )
+    strays = [key for key in loose if key not in homes]
+    if strays:
+        raise CorrganError(
+            f"{where}: unknown key(s) outside any section: {', '.join(strays)}; "
+            "settings go under [data], [model] and [train]"
+        )
+    if loose:
+        if len(loose) == 1:
+            placement = f"it under [{homes[loose[0]]}]"
+        else:
+            placement = ", ".join(f"{key} under [{homes[key]}]" for key in loose)
+        raise CorrganError(
+            f"{where}: {', '.join(loose)} must be inside a section; put {placement}"
+        )
+    unknown = set(values) - set(SECTIONS)
+    if unknown:
+        raise CorrganError(
+            f"{where}: unknown section(s) {', '.join(sorted(unknown))}; "
+            "use [data], [model] and [train]"
+        )
+
+
+def _build_section(
+    section: type,
+    values: dict[str, Any],
+    where: str,
+    name: str,
+    flagged: frozenset[tuple[str, str]],
+):
     known = {item.name for item in dataclasses.fields(section)}
     unknown = set(values) - known
     if unknown:
@@ -198,13 +324,16 @@ def _build_section(section: type, values: dict[str, Any], where: str, name: str)
         )
     try:
         return section(**values)
-    except TypeError as err:
-        raise CorrganError(f"{where}: bad value in [{name}]: {err}") from None
+    except FieldError as err:
+        # name the file only if it gave one of the values the check looked at
+        if any(key in values and (name, key) not in flagged for key in err.names):
+            raise CorrganError(f"{where}: [{name}] {err}") from None
+        raise
 
 
 def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
     """Defaults, then the TOML file (if any), then the non-None ``overrides``."""
-    values: dict[str, dict[str, Any]] = {}
+    values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         try:
@@ -213,11 +342,15 @@ def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
             raise CorrganError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as err:
             raise CorrganError(f"config file {path} is not valid TOML: {err}") from None
+        _check_sections(values, str(path))
+    flagged = set()
     for section, items in overrides.items():
         for key, value in items.items():
             if value is not None:
                 values.setdefault(section, {})[key] = value
-    return RunConfig.from_dict(values, where=str(path) if path else "flags")
+                flagged.add((section, key))
+    where = str(path) if path else "flags"
+    return RunConfig.from_dict(values, where=where, flagged=frozenset(flagged))
 
 
 def default(section: type, name: str) -> Any:
@@ -228,3 +361,81 @@ def default(section: type, name: str) -> Any:
                 return item.default_factory()
             return item.default
     raise KeyError(name)
+
+
+# checks
+
+
+def _check(config: Any, name: str, ok: bool, rule: str) -> None:
+    if not ok:
+        value = getattr(config, name)
+        shown = list(value) if isinstance(value, tuple) else value
+        raise FieldError(f"{label(name)} must be {rule}, got {shown!r}", name)
+
+
+def _finite(value: float) -> float:
+    """The value itself, or NaN (which fails every comparison) if infinite."""
+    return value if math.isfinite(value) else math.nan
+
+
+@functools.cache
+def _hints(section: type) -> dict[str, Any]:
+    return typing.get_type_hints(section)
+
+
+def _check_types(config: Any) -> None:
+    """Each field's value must have the field's annotated type."""
+    for name, hint in _hints(type(config)).items():
+        value = getattr(config, name)
+        if not _matches(value, hint):
+            raise FieldError(
+                f"{label(name)} must be {_describe(hint)}, "
+                f"got {value!r} ({_kind(value)})",
+                name,
+            )
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        # bool is an int to Python, but true is no step count
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin is list:
+        return isinstance(value, (list, tuple)) and all(
+            _matches(item, args[0]) for item in value
+        )
+    if origin is tuple:
+        return (
+            isinstance(value, (list, tuple))
+            and len(value) == len(args)
+            and all(_matches(item, arg) for item, arg in zip(value, args, strict=True))
+        )
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        named = [_describe(arg) for arg in args if arg is not type(None)]
+        return " or ".join(named) + (" or none" if type(None) in args else "")
+    if origin is list:
+        return f"a list of {_describe(args[0]).split(' ', 1)[1]}s"
+    if origin is tuple:
+        return f"a list of {len(args)} {_describe(args[0]).split(' ', 1)[1]}s"
+    return {int: "an integer", float: "a number", str: "a string"}.get(
+        hint, f"a {getattr(hint, '__name__', hint)}"
+    )
+
+
+def _kind(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    kinds.update({list: "a list", tuple: "a list", dict: "a table", type(None): "none"})
+    return kinds.get(type(value), type(value).__name__)

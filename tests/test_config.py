@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from corrgan.cli import app
 from corrgan.config import (
+    FLAGS,
+    SECTIONS,
     DataConfig,
     ModelConfig,
     RunConfig,
@@ -113,7 +115,7 @@ def test_flags_alone_override_the_defaults():
         ("[data]\nmax_categoriez = 3\n", "unknown key(s) in [data]: max_categoriez"),
         ("[train]\nstep = 3\nlr = 1\n", "unknown key(s) in [train]: lr, step"),
         ("[optimiser]\nlr = 1\n", "unknown section(s) optimiser"),
-        ("[train]\nsteps = 'many'\n", "bad value in [train]"),
+        ("[train]\nsteps = 'many'\n", "[train] steps (--steps) must be an integer"),
         ("[train\nsteps = 3\n", "is not valid TOML"),
     ],
 )
@@ -143,27 +145,251 @@ def test_a_missing_config_file_is_an_error(tmp_path):
 @pytest.mark.parametrize(
     ("section", "values", "message"),
     [
-        (DataConfig, {"test_fraction": 1.0}, "test_fraction must be in [0, 1)"),
-        (DataConfig, {"test_fraction": -0.1}, "test_fraction must be in [0, 1)"),
-        (DataConfig, {"max_categories": 1}, "max_categories must be >= 2"),
+        (DataConfig, {"test_fraction": 1.0}, "(--test-fraction) must be in [0, 1)"),
+        (DataConfig, {"test_fraction": -0.1}, "(--test-fraction) must be in [0, 1)"),
+        (DataConfig, {"max_categories": 1}, "(--max-categories) must be >= 2"),
+        (DataConfig, {"integer_categorical_max": -1}, "_max must be >= 0, got -1"),
+        (DataConfig, {"fit_sample_rows": 0}, "fit_sample_rows must be >= 1, got 0"),
         (ModelConfig, {"width": 30, "heads": 4}, "width 30 is not divisible by"),
-        (ModelConfig, {"architecture": "rnn"}, "unknown architecture 'rnn'"),
-        (TrainConfig, {"steps": 0}, "steps must be >= 1"),
-        (TrainConfig, {"batch_size": 1}, "batch_size must be >= 2"),
-        (TrainConfig, {"corr_weight": -1.0}, "corr_weight must be >= 0"),
-        (TrainConfig, {"mixed_precision": "fp4"}, "unknown mixed precision 'fp4'"),
+        (ModelConfig, {"heads": 0}, "heads must be >= 1, got 0"),
+        (ModelConfig, {"width": 0}, "width must be >= 1, got 0"),
+        (ModelConfig, {"depth": 0}, "depth must be >= 1, got 0"),
+        (ModelConfig, {"noise_dim": 0}, "noise_dim must be >= 1, got 0"),
+        (ModelConfig, {"discriminator_width": 0}, "_width must be >= 1, got 0"),
+        (ModelConfig, {"discriminator_depth": 0}, "_depth must be >= 1, got 0"),
+        (ModelConfig, {"pac": 0}, "pac must be >= 1, got 0"),
+        (
+            ModelConfig,
+            {"architecture": "rnn"},
+            "architecture (--architecture) must be attention or mlp, got 'rnn'",
+        ),
+        (TrainConfig, {"steps": 0}, "steps (--steps) must be >= 1, got 0"),
+        (TrainConfig, {"epochs": 0.0}, "epochs (--epochs) must be finite and > 0"),
+        (TrainConfig, {"epochs": math.inf}, "(--epochs) must be finite and > 0"),
+        (TrainConfig, {"auto_steps": 0}, "auto_steps must be >= 1, got 0"),
+        (TrainConfig, {"auto_max_epochs": 0}, "auto_max_epochs must be finite and"),
+        (TrainConfig, {"batch_size": 1}, "batch_size (--batch-size) must be >= 2"),
+        (TrainConfig, {"generator_lr": 0.0}, "generator_lr must be finite and > 0"),
+        (TrainConfig, {"discriminator_lr": -1}, "discriminator_lr must be finite"),
+        (TrainConfig, {"generator_lr": math.nan}, "generator_lr must be finite"),
+        (TrainConfig, {"betas": (0.5, 1.0)}, "betas must be in [0, 1), got [0.5, 1.0]"),
+        (TrainConfig, {"betas": (-0.1, 0.9)}, "betas must be in [0, 1)"),
+        (TrainConfig, {"weight_decay": -1.0}, "weight_decay must be finite and >= 0"),
+        (TrainConfig, {"gradient_penalty": -1.0}, "gradient_penalty must be finite"),
+        (TrainConfig, {"corr_weight": -1.0}, "(--corr-weight) must be finite and >= 0"),
+        (TrainConfig, {"moment_weight": math.inf}, "moment_weight must be finite"),
+        (TrainConfig, {"gumbel_tau": 0.0}, "gumbel_tau must be finite and > 0, got"),
+        (TrainConfig, {"ema_decay": 1.0}, "ema_decay must be in [0, 1), got 1.0"),
+        (TrainConfig, {"ema_decay": -0.5}, "ema_decay must be in [0, 1), got -0.5"),
+        (TrainConfig, {"seed": -1}, "seed (--seed) must be in [0, 4294967295]"),
+        (TrainConfig, {"checkpoint_every": -1}, "(--checkpoint-every) must be >= 0"),
+        (TrainConfig, {"keep_checkpoints": 0}, "keep_checkpoints must be >= 1, got 0"),
+        (TrainConfig, {"log_every": 0}, "log_every (--log-every) must be >= 1, got 0"),
+        (TrainConfig, {"probe_rows": 1}, "probe_rows must be >= 2, got 1"),
+        (TrainConfig, {"threads": 0}, "threads (--threads) must be >= 1, got 0"),
+        (
+            TrainConfig,
+            {"mixed_precision": "fp4"},
+            "mixed_precision (--mixed-precision) must be no, fp16, bf16 or fp8",
+        ),
     ],
 )
 def test_out_of_range_values_are_errors(section, values, message):
     with pytest.raises(CorrganError) as caught:
         section(**values)
     assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_edges_of_each_range_are_accepted():
+    TrainConfig(
+        epochs=0.5,
+        betas=(0.0, 0.99),
+        gradient_penalty=0,
+        corr_weight=0,
+        moment_weight=0,
+        ema_decay=0.0,
+        checkpoint_every=0,
+        keep_checkpoints=1,
+        log_every=1,
+        probe_rows=2,
+        threads=1,
+        seed=2**32 - 1,
+    )
+    ModelConfig(width=1, heads=1, depth=1, noise_dim=1, pac=1)
+    DataConfig(test_fraction=0, integer_categorical_max=0, fit_sample_rows=1)
+
+
+def test_zero_heads_in_a_toml_file_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[model]\nheads = 0\n")
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, NO_FLAGS)
+    assert str(caught.value) == f"{path}: [model] heads must be >= 1, got 0"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[train]\nlog_every = '10'\n",
+            "[train] log_every (--log-every) must be an integer, got '10' (a string)",
+        ),
+        (
+            "[train]\nbatch_size = '64'\n",
+            "[train] batch_size (--batch-size) must be an integer, got '64' (a string)",
+        ),
+        (
+            "[data]\ncategorical = 's'\n",
+            "[data] categorical (--categorical) must be a list of strings, "
+            "got 's' (a string)",
+        ),
+        (
+            "[data]\ndrop = ['a', 1]\n",
+            "[data] drop (--drop) must be a list of strings, got ['a', 1] (a list)",
+        ),
+        (
+            "[model]\npac = true\n",
+            "[model] pac must be an integer, got True (a boolean)",
+        ),
+        (
+            "[train]\nsteps = 2.5\n",
+            "[train] steps (--steps) must be an integer or none, got 2.5 (a number)",
+        ),
+        (
+            "[train]\nbetas = [0.5]\n",
+            "[train] betas must be a list of 2 numbers, got [0.5] (a list)",
+        ),
+        (
+            "[train]\nbetas = 0.5\n",
+            "[train] betas must be a list of 2 numbers, got 0.5 (a number)",
+        ),
+        (
+            "[train]\ngenerator_lr = '1e-3'\n",
+            "[train] generator_lr must be a number, got '1e-3' (a string)",
+        ),
+        (
+            "[data]\ntarget = 3\n",
+            "[data] target (--target) must be a string or none, got 3 (an integer)",
+        ),
+        (
+            "[train]\nseed = {value = 1}\n",
+            "[train] seed (--seed) must be an integer, got {'value': 1} (a table)",
+        ),
+    ],
+)
+def test_a_toml_value_of_the_wrong_type_is_an_error(tmp_path, text, message):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, NO_FLAGS)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_toml_integer_is_a_number_where_a_float_is_expected(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[train]\ncorr_weight = 3\nbetas = [0, 0.9]\nepochs = 2\n")
+    config = load_config(path, NO_FLAGS)
+    assert config.train.corr_weight == 3
+    assert config.train.betas == (0, 0.9)
+    assert config.train.epochs == 2
+
+
+def test_wrong_types_are_errors_in_the_dataclasses_too():
+    with pytest.raises(CorrganError, match=r"log_every \(--log-every\) must be an"):
+        TrainConfig(log_every="10")
+    with pytest.raises(CorrganError, match="threads .* must be an integer or none"):
+        TrainConfig(threads=True)
+    with pytest.raises(CorrganError, match="must be a list of strings, got 's'"):
+        DataConfig(categorical="s")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("steps = 5\n", "steps must be inside a section; put it under [train]"),
+        ("data = 'a.csv'\n", "data must be inside a section; put it under [data]"),
+        (
+            "heads = 2\nseed = 1\n[train]\nsteps = 3\n",
+            "heads, seed must be inside a section; put heads under [model], "
+            "seed under [train]",
+        ),
+        (
+            "train = 5\n",
+            "train must be a section, not a value; write [train] on a line of its "
+            "own with its keys below it",
+        ),
+        (
+            "stepz = 5\n",
+            "unknown key(s) outside any section: stepz; settings go under [data], "
+            "[model] and [train]",
+        ),
+    ],
+)
+def test_a_key_outside_any_section_says_where_it_belongs(tmp_path, text, message):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, NO_FLAGS)
+    assert str(caught.value) == f"{path}: {message}"
+    assert "unknown section" not in str(caught.value)
+
+
+def test_a_range_error_names_the_file_only_when_the_file_gave_the_value(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[train]\nlog_every = 0\n[data]\ntest_fraction = 0.1\n")
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, NO_FLAGS)
+    assert (
+        str(caught.value)
+        == f"{path}: [train] log_every (--log-every) must be >= 1, got 0"
+    )
+    # a flag overrides the file's bad value ...
+    assert load_config(path, {"train": {"log_every": 5}}).train.log_every == 5
+    # ... and a bad flag is reported as the flag's, not the file's
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, {"train": {"log_every": 1}, "data": {"test_fraction": 2.0}})
+    assert (
+        str(caught.value)
+        == "test_fraction (--test-fraction) must be in [0, 1), got 2.0"
+    )
+
+
+def test_the_flags_named_in_messages_are_the_train_commands_flags():
+    params = typer.main.get_command(app).commands["train"].params
+    flags = {p.name for p in params} - {"out", "config", "resume"}
+    assert flags == FLAGS
+    fields = {
+        f.name for section in SECTIONS.values() for f in dataclasses.fields(section)
+    }
+    assert flags <= fields
 
 
 def test_a_flag_out_of_range_fails_on_the_command_line(run_cli):
     result = run_cli("train", "--test-fraction", "1.5", "--out", "run")
     assert result.exit_code == 2
-    assert result.error_lines == ["Error: test_fraction must be in [0, 1), got 1.5"]
+    assert result.error_lines == [
+        "Error: test_fraction (--test-fraction) must be in [0, 1), got 1.5"
+    ]
+
+
+def test_log_every_zero_fails_before_a_run_directory_exists(run_cli, tmp_path):
+    result = run_cli("train", "--log-every", "0", "--steps", "3", "--out", "run")
+    assert result.exit_code == 2
+    assert result.error_lines == ["Error: log_every (--log-every) must be >= 1, got 0"]
+    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_toml_value_fails_before_a_run_directory_exists(run_cli, tmp_path):
+    (tmp_path / "run.toml").write_text("[train]\nlog_every = '10'\n")
+    result = run_cli("train", "--config", "run.toml", "--steps", "3", "--out", "run")
+    assert result.exit_code == 2
+    assert result.error_lines == [
+        "Error: run.toml: [train] log_every (--log-every) must be an integer, "
+        "got '10' (a string)"
+    ]
+    assert not (tmp_path / "run").exists()
 
 
 def test_run_config_round_trips_through_json():
