@@ -155,11 +155,14 @@ def _infer_kind(
 ) -> ColumnKind | None:
     arrow_type = value_type(values.type)
     non_null = len(values) - values.null_count
+    if pa.types.is_floating(arrow_type):
+        non_null -= pc.sum(pc.is_nan(values)).as_py() or 0
 
     # a column with no values at all cannot be learned
     if pa.types.is_null(arrow_type) or non_null == 0:
         raise CorrganError(
-            f"column {name!r} in {where} is entirely null; remove it with --drop {name}"
+            f"column {name!r} in {where} is entirely null or NaN; remove it with "
+            f"--drop {name}"
         )
     supported = (
         _is_text(arrow_type)

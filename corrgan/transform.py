@@ -423,7 +423,13 @@ def _restore_numeric(
     mask = missing if missing.any() else None
     if kind in {"integer", "datetime"} or pa.types.is_integer(target):
         unsigned = pa.types.is_unsigned_integer(target)
-        rounded = np.rint(numbers).astype(np.uint64 if unsigned else np.int64)
+        dtype = np.uint64 if unsigned else np.int64
+        # float64 rounds the largest 64-bit integers up past the type's range,
+        # where the cast would wrap around; the largest double below 2**63
+        # (2**64 unsigned) is the last value that converts
+        limits = np.iinfo(dtype)
+        highest = np.nextafter(float(limits.max) + 1.0, 0.0)
+        rounded = np.clip(np.rint(numbers), float(limits.min), highest).astype(dtype)
         if pa.types.is_date32(target):
             return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
         return pa.array(rounded, mask=mask).cast(target)

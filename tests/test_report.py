@@ -196,6 +196,19 @@ def test_boolean_and_datetime_columns():
     assert pairs[("x", "when")] == pytest.approx(1.0, abs=1e-6)
 
 
+def test_date_columns_are_numbers_like_datetimes():
+    # Arrow date32 columns arrive in pandas as datetime.date objects
+    table = mixed_table(200)
+    days = pd.to_timedelta((100 * table["x"]).round(), "D")
+    table["day"] = (pd.Timestamp("2024-01-01") + days).dt.date
+    table.loc[5, "day"] = None
+    report = build_report(table, table.iloc[::-1], categorical=["group"])
+    kinds = {c["name"]: c["kind"] for c in report["settings"]["columns"]}
+    assert kinds["day"] == "numeric"
+    pairs = upper_pairs(report["synthetic"]["correlations"]["pearson"]["real"])
+    assert pairs[("x", "day")] > 0.999
+
+
 def test_constant_column_gives_none_and_the_report_is_strict_json():
     real = mixed_table(200)
     synthetic = mixed_table(150, seed=1)

@@ -186,13 +186,22 @@ def test_categorical_flag_on_timestamps_is_an_error():
         infer_schema(pa.table({"t": stamps}), DataConfig(categorical=["t"]), "t")
 
 
-@pytest.mark.parametrize("column", [pa.nulls(ROWS), pa.nulls(ROWS, pa.float64())])
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.nulls(ROWS),
+        pa.nulls(ROWS, pa.float64()),
+        # NaN is not null to Arrow, but it is no more a value
+        pa.array(np.full(ROWS, np.nan), from_pandas=False),
+        pa.array([np.nan, None] * (ROWS // 2), pa.float64(), from_pandas=False),
+    ],
+)
 def test_an_entirely_null_column_is_an_error(column):
     table = pa.table({"x": np.ones(ROWS), "empty": column})
     with pytest.raises(CorrganError) as caught:
         infer_schema(table, DataConfig(), "t.csv")
     assert str(caught.value) == (
-        "column 'empty' in t.csv is entirely null; remove it with --drop empty"
+        "column 'empty' in t.csv is entirely null or NaN; remove it with --drop empty"
     )
 
 

@@ -275,6 +275,20 @@ def test_integer_columns_with_ties_come_back_exactly():
     assert transform.inverse(transform.transform(table)).equals(table)
 
 
+@pytest.mark.parametrize("arrow_type", [pa.int64(), pa.uint64()])
+def test_the_largest_64_bit_integers_do_not_wrap_around(arrow_type):
+    # float64 rounds these up past the type's range; they must stay in range
+    top = np.iinfo(arrow_type.to_pandas_dtype()).max
+    values = np.array([top - k for k in (0, 1, 5000, 10**6, 10**12)] * 4)
+    table = pa.table({"big": pa.array(values, arrow_type)})
+    transform = fit(table)
+    back = transform.inverse(transform.transform(table)).column("big").to_numpy()
+    low = np.float64(values.min())
+    assert back.min() >= low - 2**11 and back.max() <= top
+    # the values keep their order of magnitude: no wrap to the other end
+    np.testing.assert_allclose(back.astype(np.float64), values, rtol=1e-9)
+
+
 def test_declared_types_survive_a_parquet_round_trip(tmp_table, tmp_path):
     rows = 60
     rng = np.random.default_rng(11)

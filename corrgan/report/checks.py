@@ -27,7 +27,8 @@ ColumnKind = Literal["numeric", "categorical"]
 ValueKind = Literal["number", "boolean", "text", "empty"]
 
 _NUMBER_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
-_DATETIME_INFERRED = {"datetime", "datetime64"}
+# "date": datetime.date objects, which is what Arrow date32 columns become
+_DATETIME_INFERRED = {"datetime", "datetime64", "date"}
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def numeric_values(values: pd.Series) -> np.ndarray:
         or pd.api.types.is_numeric_dtype(dtype)
     ):
         inferred = pd.api.types.infer_dtype(values, skipna=True)
-        if inferred in ("datetime", "datetime64"):
+        if inferred in ("datetime", "datetime64", "date"):
             values = pd.to_datetime(values, utc=True)
         else:
             values = pd.to_numeric(values, errors="coerce")
