@@ -47,10 +47,18 @@ class SampleSummary:
 def parse_where(model: TrainedModel, conditions: list[str]) -> dict[str, int]:
     """Turn ``COLUMN=VALUE`` strings into ``column -> level index``."""
     levels: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for text in conditions:
         column_name, separator, value = text.partition("=")
         if not separator:
             raise CorrganError(f"--where {text!r} is not COLUMN=VALUE")
+        if column_name in seen:
+            raise CorrganError(
+                f"--where {text!r}: {column_name} is already fixed by "
+                f"--where {seen[column_name]!r}; a column takes one value per "
+                "sample, so run corrgan sample once per value"
+            )
+        seen[column_name] = text
         names = model.transform.schema.names
         if column_name not in names:
             raise CorrganError(

@@ -67,6 +67,8 @@ def test_where_conditions_exactly_and_lists_known_values(
         parse_where(model, ["x=1"])
     with pytest.raises(CorrganError, match="no column 'shade'"):
         parse_where(model, ["shade=red"])
+    with pytest.raises(CorrganError, match="already fixed by --where 'colour=red'"):
+        parse_where(model, ["colour=red", "colour=blue"])
 
 
 def test_without_where_the_class_mix_follows_the_training_data(trained_run, tmp_path):
