@@ -17,7 +17,12 @@ import pyarrow as pa
 from corrgan import __version__
 from corrgan.config import DataConfig, RunConfig
 from corrgan.errors import CorrganError
-from corrgan.io import TableSource, atomic_path
+from corrgan.io import (
+    TableSource,
+    atomic_path,
+    check_output_file,
+    check_output_folder,
+)
 from corrgan.schema import infer_schema
 
 logger = logging.getLogger(__name__)
@@ -109,6 +114,12 @@ def report_files(
 ) -> str:
     """``corrgan report``: read the files, build, write; return a summary line."""
     from corrgan.report import build_report, write_plots
+
+    # refuse outputs that cannot be written before the scoring, rather than a
+    # bad --plots folder failing after the JSON has been written
+    check_output_file(json_path)
+    if plots is not None:
+        check_output_folder(plots, fix="pick another --plots folder")
 
     real_table = TableSource(real_path).read()
     synthetic_table = TableSource(synthetic_path).read()

@@ -28,6 +28,18 @@ logger = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
 
+# an empty field in a text column is a null, as corrgan writes nulls to CSV; a
+# quoted empty field ("") stays an empty string, so corrgan's own CSVs (which
+# quote every string) read back exactly as they were written
+CSV_CONVERT_OPTIONS = pa_csv.ConvertOptions(
+    strings_can_be_null=True, quoted_strings_can_be_null=False
+)
+
+# the longest parser message an error line quotes; shorter for a binary file,
+# whose quoted row is noise
+MAX_DETAIL_CHARS = 200
+MAX_BINARY_DETAIL_CHARS = 60
+
 
 class TableSource:
     """A table on disk: its schema, row count, samples and batches.
@@ -49,7 +61,9 @@ class TableSource:
         try:
             if self.format == "csv":
                 _check_csv_header(self.path)
-                self._table = pa_csv.read_csv(self.path)
+                self._table = pa_csv.read_csv(
+                    self.path, convert_options=CSV_CONVERT_OPTIONS
+                )
             else:
                 # a dataset fails on duplicate names with a misleading message
                 if self.path.is_file():
@@ -60,11 +74,7 @@ class TableSource:
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as err:
-            raise CorrganError(
-                f"cannot read {self.path} as {self.format.upper()}: "
-                f"{_first_line(err)}; check that the file is complete and not "
-                "corrupted"
-            ) from None
+            raise CorrganError(_open_error(self.path, self.format, err)) from None
         if self._table is not None:
             self.num_rows = self._table.num_rows
         self.schema: pa.Schema = (
@@ -204,9 +214,108 @@ def _check_unique_names(names: list[str], path: Path) -> None:
         )
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+def _first_line(err: BaseException, limit: int = MAX_DETAIL_CHARS) -> str:
+    """The first line of an error, printable and short enough to quote.
+
+    A parser quotes the row it choked on, which for a binary file is raw bytes:
+    control and replacement characters become ``?`` and the text is cut.
+    """
+    lines = str(err).strip().splitlines()
+    if not lines:
+        return type(err).__name__
+    text = "".join(
+        char if char.isprintable() and char != "\ufffd" else "?" for char in lines[0]
+    )
+    if len(text) > limit:
+        text = text[:limit].rstrip() + " ..."
+    return text
+
+
+def _open_error(path: Path, file_format: str, err: BaseException) -> str:
+    """The message for a table that could not be opened or parsed."""
+    if file_format == "csv" and path.is_file() and not _looks_like_text(path):
+        detail = _first_line(err, MAX_BINARY_DETAIL_CHARS)
+        return (
+            f"cannot read {path} as CSV: the file does not look like CSV text "
+            f"(it holds binary data or is not UTF-8; the parser says: {detail}); "
+            "check that this is the file you meant, or convert it to a UTF-8 CSV "
+            "or to Parquet"
+        )
+    detail = _first_line(err)
+    return (
+        f"cannot read {path} as {file_format.upper()}: {detail}; check that the "
+        "file is complete and not corrupted"
+    )
+
+
+def check_output_file(path: Path | str) -> Path:
+    """Refuse an output file that could not be written, creating nothing.
+
+    Call it before the work whose result goes to ``path``, so that a bad path
+    fails in a second rather than after the work. :func:`atomic_path` checks
+    again when it writes.
+
+    Raises:
+        CorrganError: If ``path`` is a folder, or its folder cannot be made.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise CorrganError(
+            f"{path} is a folder, not a file; give the path of a file to write, "
+            "for example a name inside that folder"
+        )
+    check_output_folder(path.parent, fix=f"pick another place for {path}")
+    return path
+
+
+def check_output_folder(path: Path | str, fix: str = "pick another folder") -> Path:
+    """Refuse an output folder that could not be created or written to.
+
+    Nothing is created: the nearest part of ``path`` that exists must be a
+    folder this process may write in.
+
+    Args:
+        path: The folder, existing or not.
+        fix: How the user can fix it, ending the message (e.g. "pick another
+            --out").
+
+    Raises:
+        CorrganError: If a part of ``path`` is a file, or the folder is not
+            writable.
+    """
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        if existing == path:
+            raise CorrganError(f"{path} is a file, not a folder; {fix}")
+        raise CorrganError(
+            f"cannot create the folder {path}: {existing} is a file, not a folder; "
+            f"{fix}"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CorrganError(
+            f"cannot write in the folder {existing}: permission denied; {fix}"
+        )
+    return path
+
+
+def make_folder(path: Path | str, fix: str = "pick another folder") -> Path:
+    """Create an output folder and its parents, or say why it cannot be made.
+
+    Raises:
+        CorrganError: As :func:`check_output_folder` does, or with the system's
+            reason when creating the folder fails.
+    """
+    path = check_output_folder(path, fix)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CorrganError(
+            f"cannot create the folder {path}: {err.strerror or err}; {fix}"
+        ) from None
+    return path
 
 
 @contextlib.contextmanager
@@ -215,12 +324,22 @@ def atomic_path(final: Path | str) -> Iterator[Path]:
 
     On any exception the temporary file is removed and ``final`` is left as it
     was, so a reader never sees a half-written output.
+
+    Raises:
+        CorrganError: If ``final`` is a folder, or its folder cannot be created
+            or written to; checked before the caller writes anything.
     """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=".tmp", dir=final.parent
-    )
+    final = check_output_file(final)
+    make_folder(final.parent, fix=f"pick another place for {final}")
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{final.name}.", suffix=".tmp", dir=final.parent
+        )
+    except OSError as err:
+        raise CorrganError(
+            f"cannot write {final}: the folder {final.parent} does not take new "
+            f"files ({err.strerror or err}); pick another place for it"
+        ) from None
     os.close(handle)
     temporary = Path(name)
     # mkstemp creates the file private; give it the permissions of a plain open
@@ -229,10 +348,21 @@ def atomic_path(final: Path | str) -> Iterator[Path]:
     os.chmod(temporary, 0o666 & ~umask)
     try:
         yield temporary
-        os.replace(temporary, final)
+        _replace(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _replace(temporary: Path, final: Path) -> None:
+    # the checks above ran before the work; the path may have changed since
+    try:
+        os.replace(temporary, final)
+    except OSError as err:
+        raise CorrganError(
+            f"cannot write {final}: {err.strerror or err}; remove what is in the "
+            "way or pick another place for it"
+        ) from None
 
 
 class TableWriter:
@@ -250,10 +380,15 @@ class TableWriter:
         self.rows_written = 0
         self._atomic = atomic_path(self.path)
         self._temporary = self._atomic.__enter__()
-        if file_format == "parquet":
-            self._writer = pq.ParquetWriter(self._temporary, schema)
-        else:
-            self._writer = pa_csv.CSVWriter(self._temporary, schema)
+        try:
+            if file_format == "parquet":
+                self._writer = pq.ParquetWriter(self._temporary, schema)
+            else:
+                self._writer = pa_csv.CSVWriter(self._temporary, schema)
+        except BaseException as err:
+            # no writer to close: just drop the empty temporary file
+            self._atomic.__exit__(type(err), err, err.__traceback__)
+            raise
 
     def write(self, table: pa.Table) -> None:
         """Append one batch (a row group, for Parquet)."""

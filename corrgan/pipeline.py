@@ -17,7 +17,13 @@ from accelerate.utils import broadcast_object_list
 from corrgan.config import RunConfig
 from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
 from corrgan.errors import CorrganError
-from corrgan.io import TableSource, atomic_path, read_table, write_table
+from corrgan.io import (
+    TableSource,
+    atomic_path,
+    make_folder,
+    read_table,
+    write_table,
+)
 from corrgan.model_store import TRANSFORM_FILE, save_model
 from corrgan.schema import infer_schema
 from corrgan.training import Trainer, TrainResult, make_accelerator
@@ -168,7 +174,7 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
     with accelerator.main_process_first():
         train, test, transform = _prepare_data(config, run_dir, resume)
     if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(run_dir, fix="pick another --out for the run directory")
         _point_latest(run_dir)
         with atomic_path(run_dir / "config.json") as path:
             path.write_text(json.dumps(config.to_dict(), indent=1))

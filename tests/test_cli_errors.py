@@ -105,6 +105,14 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
         return ["--data", "ok.parquet", "--config", "bad.toml"], (
             "config file bad.toml is not valid TOML",
         )
+    if case == "binary named csv":
+        (root / "image.csv").write_bytes(
+            b"\x89PNG\r\n" + b"\x1a\x00\xff,\x07\x1b\x9c" * 400 + b"\n"
+        )
+        return ["--data", "image.csv"], (
+            "cannot read image.csv as CSV",
+            "does not look like CSV text",
+        )
     raise ValueError(case)
 
 
@@ -122,6 +130,7 @@ BAD_INPUTS = [
     "one row",
     "unknown config key",
     "config not toml",
+    "binary named csv",
 ]
 
 
@@ -131,6 +140,127 @@ def test_train_on_bad_input_fails_with_one_error_line(case, tmp_path, run_cli):
     result = run_cli("train", *flags, "--steps", "2", "--out", "run")
     assert_user_error(result.exit_code, result.stdout, result.stderr, *fragments)
     assert_no_model_left(tmp_path)
+
+
+def test_a_binary_csv_gives_a_short_printable_error(tmp_path, run_cli):
+    flags, fragments = write_bad_input("binary named csv", tmp_path)
+    result = run_cli("train", *flags, "--steps", "2", "--out", "run")
+    line = assert_user_error(result.exit_code, result.stdout, result.stderr, *fragments)
+    assert line.isprintable()
+    assert len(line) < 400
+
+
+def test_train_refuses_an_out_that_is_a_file(tmp_path, run_cli):
+    lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers()))
+    (tmp_path / "data.csv").write_text("x,k\n" + lines)
+    (tmp_path / "taken.csv").write_text("keep")
+    result = run_cli(
+        "train", "--data", "data.csv", "--out", "taken.csv", "--steps", "2"
+    )
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "taken.csv is a file, not a folder",
+        "pick another --out",
+    )
+    assert (tmp_path / "taken.csv").read_text() == "keep"
+    assert_no_model_left(tmp_path)
+
+
+def write_report_inputs(root: Path) -> list[str]:
+    """A real and a synthetic table for ``corrgan report``, as its flags."""
+    rng = np.random.default_rng(1)
+    for name in ("real.parquet", "syn.parquet"):
+        x = rng.normal(size=ROWS)
+        table = {"x": x, "y": x + rng.normal(size=ROWS), "k": ["a", "b"] * (ROWS // 2)}
+        pq.write_table(pa.table(table), root / name)
+    return ["--real", "real.parquet", "--synthetic", "syn.parquet"]
+
+
+def test_report_refuses_a_json_path_that_is_a_folder(tmp_path, run_cli):
+    (tmp_path / "taken").mkdir()
+    inputs = write_report_inputs(tmp_path)
+    result = run_cli("report", *inputs, "--json", "taken")
+    assert_user_error(
+        result.exit_code, result.stdout, result.stderr, "taken is a folder, not a file"
+    )
+    assert list((tmp_path / "taken").iterdir()) == []
+
+
+@pytest.mark.parametrize("plots", ["afile", "afile/sub"])
+def test_report_refuses_a_plots_file_before_writing_the_json(tmp_path, run_cli, plots):
+    (tmp_path / "afile").write_text("keep")
+    inputs = write_report_inputs(tmp_path)
+    result = run_cli("report", *inputs, "--json", "r.json", "--plots", plots)
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "afile is a file, not a folder",
+        "pick another --plots folder",
+    )
+    assert not (tmp_path / "r.json").exists()
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flag", ["--csv", "--parquet"])
+def test_sample_refuses_an_output_that_is_a_folder(
+    tmp_path, run_cli, trained_run, flag
+):
+    (tmp_path / "taken").mkdir()
+    result = run_cli("sample", "--model", trained_run.run_dir, flag, "taken")
+    assert_user_error(
+        result.exit_code, result.stdout, result.stderr, "taken is a folder, not a file"
+    )
+    assert list((tmp_path / "taken").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sample_refuses_an_output_inside_a_file(tmp_path, run_cli, trained_run):
+    (tmp_path / "afile").write_text("keep")
+    args = ["--model", trained_run.run_dir, "--csv", "afile/out.csv"]
+    result = run_cli("sample", *args)
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "afile is a file, not a folder",
+        "pick another place for afile/out.csv",
+    )
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+@pytest.mark.slow
+def test_nulls_in_a_csv_text_column_round_trip_through_train_sample_report(
+    tmp_path, run_cli
+):
+    rows = 60
+    values = numbers(rows)
+    kinds = ["", "red", "blue"]
+    lines = "".join(f"{v},{kinds[i % 3]}\n" for i, v in enumerate(values))
+    (tmp_path / "gaps.csv").write_text("x,colour\n" + lines)
+
+    # the empty fields are learned as nulls, not as a category ""
+    flags = ["--steps", "5", "--threads", "1", "--batch-size", "16"]
+    result = run_cli("train", "--data", "gaps.csv", "--out", "run", *flags)
+    assert result.exit_code == 0, result.stderr
+    colour = read_transform(tmp_path / "run" / "transform.json").column("colour")
+    assert sorted(colour.categories) == ["blue", "red"]
+    assert colour.has_null
+
+    # sampled nulls are written as empty fields and read back as nulls
+    result = run_cli("sample", "--model", "run", "--rows", "300", "--csv", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    sampled = read_table(tmp_path / "s.csv").column("colour").to_pylist()
+    assert set(sampled) <= {"red", "blue", None}
+    assert None in sampled
+
+    inputs = ["--real", "run/test.parquet", "--synthetic", "s.csv"]
+    result = run_cli("report", *inputs, "--json", "r.json")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "r.json").is_file()
 
 
 def test_a_failed_run_without_out_leaves_no_run_directory(tmp_path, run_cli):

@@ -13,7 +13,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from corrgan.errors import CorrganError
-from corrgan.io import TableSource, TableWriter, atomic_path, read_table, write_table
+from corrgan.io import (
+    TableSource,
+    TableWriter,
+    _first_line,
+    atomic_path,
+    check_output_folder,
+    make_folder,
+    read_table,
+    write_table,
+)
 
 
 def typed_table(rows: int = 30) -> pa.Table:
@@ -257,3 +266,133 @@ def test_write_table_follows_the_suffix(tmp_path, name):
     write_table(table, path)
     assert TableSource(path).format == Path(name).suffix[1:]
     assert read_table(path).equals(table)
+
+
+def test_empty_csv_fields_in_a_text_column_are_nulls(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text('n,s\n1,a\n2,\n,b\n4,""\n')
+    table = read_table(path)
+    assert table.schema.field("s").type == pa.string()
+    assert table.column("s").to_pylist() == ["a", None, "b", ""]
+    assert table.column("n").to_pylist() == [1, 2, None, 4]
+
+
+def test_nulls_and_empty_strings_survive_a_csv_round_trip(tmp_path):
+    table = pa.table(
+        {
+            "x": [1.5, None, 3.5, 4.5],
+            "s": ["a", None, "", "NA"],
+            "d": pa.array(["u", None, "v", "u"]).dictionary_encode(),
+        }
+    )
+    path = tmp_path / "round.csv"
+    write_table(table, path)
+    back = read_table(path)
+    assert back.column("x").equals(table.column("x"))
+    assert back.column("s").to_pylist() == ["a", None, "", "NA"]
+    assert back.column("d").to_pylist() == ["u", None, "v", "u"]
+
+
+def binary_csv(path: Path) -> Path:
+    """A PNG-like file named .csv whose second line is a long run of raw bytes."""
+    path.write_bytes(b"\x89PNG\r\n" + b"\x1a\x00\xff,\x07\x1b\x9c" * 400 + b"\n")
+    return path
+
+
+def test_binary_file_named_csv_gives_a_short_readable_message(tmp_path):
+    path = binary_csv(tmp_path / "image.csv")
+    with pytest.raises(CorrganError) as caught:
+        TableSource(path)
+    message = str(caught.value)
+    assert "image.csv as CSV: the file does not look like CSV text" in message
+    assert message.isprintable()
+    assert len(message) < 400
+
+
+def test_a_quoted_parser_message_is_one_short_printable_line():
+    err = ValueError("bad row: " + "\x07\ufffd" * 600 + "\nsecond line")
+    text = _first_line(err)
+    assert text.startswith("bad row: ??")
+    assert text.endswith(" ...")
+    assert text.isprintable()
+    assert len(text) <= 204
+
+
+def test_atomic_path_refuses_a_folder_before_the_work(tmp_path):
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    refused = pytest.raises(CorrganError, match="taken is a folder, not a file")
+    with refused, atomic_path(folder):
+        pytest.fail("the body ran although the output is a folder")
+    assert list(folder.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [folder]
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_table_writer_refuses_a_folder(tmp_path, file_format):
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    schema = pa.schema([("x", pa.int64())])
+    with pytest.raises(CorrganError, match="taken is a folder, not a file"):
+        TableWriter(folder, schema, file_format)
+    assert list(tmp_path.iterdir()) == [folder]
+
+
+def test_atomic_path_names_a_file_in_the_way_of_its_folder(tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    final = tmp_path / "afile" / "sub" / "out.txt"
+    with pytest.raises(CorrganError) as caught, atomic_path(final):
+        pytest.fail("the body ran although the folder cannot exist")
+    message = str(caught.value)
+    assert f"{tmp_path / 'afile'} is a file, not a folder" in message
+    assert f"pick another place for {final}" in message
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_atomic_path_says_why_its_folder_takes_no_files(tmp_path, monkeypatch):
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("corrgan.io.tempfile.mkstemp", refuse)
+    final = tmp_path / "out.txt"
+    with pytest.raises(CorrganError) as caught, atomic_path(final):
+        pytest.fail("the body ran without a temporary file")
+    message = str(caught.value)
+    assert f"cannot write {final}: the folder {tmp_path}" in message
+    assert "(Permission denied)" in message
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_atomic_path_in_a_folder_that_takes_no_files():
+    with pytest.raises(CorrganError) as caught, atomic_path("/proc/x.csv"):
+        pytest.fail("the body ran without a temporary file")
+    message = str(caught.value)
+    assert message.startswith("cannot write /proc/x.csv: the folder /proc")
+    assert "\n" not in message
+
+
+def test_atomic_path_reports_a_failed_rename(tmp_path, monkeypatch):
+    final = tmp_path / "out.txt"
+
+    def refuse(source, target):
+        raise IsADirectoryError(21, "Is a directory")
+
+    monkeypatch.setattr("corrgan.io.os.replace", refuse)
+    refused = pytest.raises(CorrganError, match="cannot write .*out.txt: Is a dir")
+    with refused, atomic_path(final) as temporary:
+        temporary.write_text("done")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_make_folder_refuses_a_file_and_names_the_fix(tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    with pytest.raises(CorrganError, match="afile is a file, not a folder; pick --out"):
+        make_folder(tmp_path / "afile", fix="pick --out")
+    with pytest.raises(CorrganError, match="cannot create the folder .*afile/deeper"):
+        make_folder(tmp_path / "afile" / "deeper", fix="pick --out")
+    assert make_folder(tmp_path / "new" / "deeper").is_dir()
+
+
+def test_check_output_folder_creates_nothing(tmp_path):
+    assert check_output_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from corrgan.io import make_folder
 from corrgan.report.associations import association_matrix
 from corrgan.report.checks import check_tables
 from corrgan.report.encoding import (
@@ -229,8 +230,7 @@ def write_plots(
     delta_limit = max(delta_limit, 0.05)
 
     # heatmaps and marginals, each written atomically
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_folder(out_dir, fix="pick another folder for the plots")
     label = "Pearson r / eta / Cramer's V"
     figures = {
         "association_real.png": _heatmap(
