@@ -31,8 +31,15 @@ REPORT_FILE = "report.json"
 SYNTHETIC_FILE = "synthetic.parquet"
 
 
-def _categorical_columns(table: pa.Table, forced: list[str] | None, where: str):
-    config = DataConfig(categorical=list(forced or []))
+def _categorical_columns(
+    table: pa.Table,
+    forced: list[str] | None,
+    where: str,
+    target: str | None = None,
+):
+    # the target goes in as the target, so that continuous numbers are refused
+    # as a target here as they are by corrgan train
+    config = DataConfig(categorical=list(forced or []), target=target)
     schema = infer_schema(table, config, where)
     kinds = {column.name: column.kind for column in schema.columns}
     return [name for name, kind in kinds.items() if kind == "categorical"], schema
@@ -140,8 +147,9 @@ def report_files(
             f"--target {target} is not a column of {real_path}; the columns are "
             f"{', '.join(real_table.schema.names)}"
         )
-    forced = list(categorical or []) + ([target] if target else [])
-    kinds, _ = _categorical_columns(real_table, forced, str(real_path))
+    kinds, _ = _categorical_columns(
+        real_table, categorical, str(real_path), target=target
+    )
     report = build_report(
         _frame(real_table),
         _frame(synthetic_table),

@@ -20,6 +20,7 @@ from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
     atomic_path,
+    check_output_folder,
     make_folder,
     read_table,
     write_table,
@@ -72,8 +73,11 @@ def split_rows(
 ) -> tuple[pa.Table, pa.Table]:
     """A seeded train/test split, stratified on ``target`` when given.
 
-    Each class sends ``round(fraction * size)`` rows to the test split, but
-    always keeps at least one row for training.
+    The test split gets ``round(fraction * rows)`` rows. Stratified, each
+    class sends ``fraction * size`` of its rows, rounded down, and the rows
+    still owed go one each to the classes with the largest remainders (ties in
+    random order); a class always keeps at least one row for training. So
+    a table of many small classes still gets its test split.
     """
     rng = np.random.default_rng([seed, 7])
     if fraction == 0:
@@ -89,15 +93,38 @@ def split_rows(
         labels = np.array(
             ["\x00null" if v is None else v for v in labels], dtype=object
         )
-        test_parts, train_parts = [], []
-        for label in sorted(set(labels)):
-            members = rng.permutation(np.nonzero(labels == label)[0])
-            cut = min(int(round(fraction * len(members))), len(members) - 1)
-            test_parts.append(members[:cut])
-            train_parts.append(members[cut:])
+        classes = sorted(set(labels))
+        members = [rng.permutation(np.nonzero(labels == c)[0]) for c in classes]
+        cuts = _stratified_cuts(
+            np.array([len(rows) for rows in members]),
+            fraction,
+            np.random.default_rng([seed, 8]),
+        )
+        test_parts = [rows[:cut] for rows, cut in zip(members, cuts, strict=True)]
+        train_parts = [rows[cut:] for rows, cut in zip(members, cuts, strict=True)]
         test = np.sort(np.concatenate(test_parts))
         train = np.sort(np.concatenate(train_parts))
     return table.take(train), table.take(test)
+
+
+def _stratified_cuts(
+    sizes: np.ndarray, fraction: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Test rows per class: largest remainders, at least one training row."""
+    exact = fraction * sizes
+    capacity = np.maximum(sizes - 1, 0)
+    cuts = np.minimum(np.floor(exact).astype(np.int64), capacity)
+    owed = int(round(fraction * sizes.sum())) - int(cuts.sum())
+    # the largest remainders first, ties broken at random
+    remainder = exact - cuts
+    order = np.lexsort((rng.random(len(sizes)), -remainder))
+    for index in order:
+        if owed <= 0:
+            break
+        if cuts[index] < capacity[index]:
+            cuts[index] += 1
+            owed -= 1
+    return cuts
 
 
 def _new_run_dir(name: str) -> Path:
@@ -158,6 +185,8 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
             f"run directory {out} already holds a run; continue it with --resume, "
             "or pick another --out"
         )
+    if out is not None:
+        check_output_folder(out, fix="pick another --out for the run directory")
     run_dir = out
 
     # one process picks the run directory; the others follow it
@@ -210,6 +239,13 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
             from corrgan.final_report import write_run_report
 
             outcome.report = write_run_report(run_dir, train, test, config)
+        else:
+            logger.warning(
+                "no held-out rows (--test-fraction %s), so no report.json: score "
+                "the model with corrgan sample and corrgan report on rows it did "
+                "not see",
+                config.data.test_fraction,
+            )
     accelerator.wait_for_everyone()
     if config.train.log_with:
         accelerator.end_training()

@@ -437,8 +437,13 @@ def check_stratified(table: pa.Table, fraction: float, seed: int) -> None:
     train_sizes = Counter(train.column("label").to_pylist())
     test_sizes = Counter(test.column("label").to_pylist())
     for label, size in sizes.items():
-        assert test_sizes[label] == min(round(fraction * size), size - 1), label
+        # the class's share, rounded down or up, never its last row
+        share = fraction * size
+        assert math.floor(share) <= test_sizes[label] <= math.ceil(share), label
         assert train_sizes[label] >= 1, label
+    # the test split holds the rounded share of all rows, where classes allow
+    room = sum(size - 1 for size in sizes.values())
+    assert test.num_rows == min(round(fraction * table.num_rows), room)
     rows = train.column("row").to_pylist() + test.column("row").to_pylist()
     assert sorted(rows) == list(range(table.num_rows))
     # each side keeps the table's row order
@@ -450,8 +455,21 @@ def test_stratified_split_keeps_every_class_in_training():
     table = labelled({"rare": 1, "pair": 2, "few": 7, "many": 50, "odd": 13})
     check_stratified(table, 0.2, seed=0)
     train, test = split_rows(table, 0.2, "label", seed=0)
-    # 0.2 * 2 rounds to 0; a lone row always stays in training
-    assert Counter(test.column("label").to_pylist()) == {"few": 1, "many": 10, "odd": 3}
+    # 15 test rows (0.2 * 73): the shares rounded down make 13, the largest
+    # remainders get the other two (odd 2.6, then pair or few at 0.4 each); a
+    # lone row always stays in training
+    counts = Counter(test.column("label").to_pylist())
+    assert counts["rare"] == 0 and counts["many"] == 10 and counts["odd"] == 3
+    assert counts["pair"] + counts["few"] == 2 and counts["few"] >= 1
+
+
+def test_many_small_classes_still_get_a_test_split():
+    # 30 classes of 2 rows: each share rounds to 0, yet 12 rows are held out
+    table = labelled({f"c{i}": 2 for i in range(30)})
+    check_stratified(table, 0.2, seed=3)
+    _, test = split_rows(table, 0.2, "label", seed=3)
+    assert test.num_rows == 12
+    assert set(Counter(test.column("label").to_pylist()).values()) == {1}
 
 
 def test_null_labels_are_a_class_of_their_own():

@@ -73,6 +73,8 @@ def test_report_bad_inputs_are_one_error_line(tmp_path, run_cli):
         (["--synthetic", empty], "no rows"),
         (["--synthetic", real, "--target", "nope"], "--target nope"),
         (["--synthetic", tmp_path / "missing.csv"], "no such file"),
+        # continuous numbers are no classes, as corrgan train also says
+        (["--synthetic", real, "--target", "x"], "holds continuous numbers"),
     ]
     for extra, fragment in cases:
         out = tmp_path / "r.json"

@@ -271,3 +271,11 @@ def test_fused_adam_takes_the_same_steps_as_the_default():
     ):
         torch.testing.assert_close(fused_param, plain_param)
         assert not torch.equal(fused_param, first)
+
+
+def test_a_run_without_held_out_rows_says_why_it_has_no_report(trained_run):
+    # the shared run trains with --test-fraction 0
+    assert not (trained_run.run_dir / "report.json").exists()
+    assert "no held-out rows (--test-fraction 0.0), so no report.json" in (
+        trained_run.result.stderr
+    )
