@@ -110,7 +110,12 @@ def split_rows(
 def _stratified_cuts(
     sizes: np.ndarray, fraction: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Test rows per class: largest remainders, at least one training row."""
+    """Test rows per class: largest remainders, at least one training row.
+
+    Where the classes' last rows must stay in training, the test split can
+    fall short of ``round(fraction * rows)``; no class exceeds its rounded-up
+    share to make up for it.
+    """
     exact = fraction * sizes
     capacity = np.maximum(sizes - 1, 0)
     cuts = np.minimum(np.floor(exact).astype(np.int64), capacity)
@@ -121,7 +126,8 @@ def _stratified_cuts(
     for index in order:
         if owed <= 0:
             break
-        if cuts[index] < capacity[index]:
+        # one more row at most, and only to a class whose share it rounds up
+        if remainder[index] > 0 and cuts[index] < capacity[index]:
             cuts[index] += 1
             owed -= 1
     return cuts

@@ -442,7 +442,7 @@ def check_stratified(table: pa.Table, fraction: float, seed: int) -> None:
         assert math.floor(share) <= test_sizes[label] <= math.ceil(share), label
         assert train_sizes[label] >= 1, label
     # the test split holds the rounded share of all rows, where classes allow
-    room = sum(size - 1 for size in sizes.values())
+    room = sum(min(math.ceil(fraction * n), n - 1) for n in sizes.values())
     assert test.num_rows == min(round(fraction * table.num_rows), room)
     rows = train.column("row").to_pylist() + test.column("row").to_pylist()
     assert sorted(rows) == list(range(table.num_rows))
