@@ -5,7 +5,8 @@
 the attention generator for an MLP (``architecture="mlp"``); everything else
 stays at the defaults. On request (``--variants``), ``corrgan_no_moments``
 sets ``moment_weight=0`` and ``corrgan_no_moments_no_corr`` turns off both
-losses, to see what the constraint does without the per-class moment loss.
+losses, to see what the constraint does without the per-class moment loss,
+and ``corrgan_no_marginals`` sets ``marginal_weight=0``.
 Splits, scoring, ``--include`` and the JSON are those of
 :mod:`benchmarks.fidelity`, so variants run as separate processes can be
 merged into one result.
@@ -23,7 +24,11 @@ from benchmarks import common, fidelity
 logger = logging.getLogger("benchmarks.ablation")
 
 VARIANTS = ["corrgan", "corrgan_no_corr", "corrgan_mlp"]
-EXTRA_VARIANTS = ["corrgan_no_moments", "corrgan_no_moments_no_corr"]
+EXTRA_VARIANTS = [
+    "corrgan_no_moments",
+    "corrgan_no_moments_no_corr",
+    "corrgan_no_marginals",
+]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,6 +38,7 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan_mlp": {"model": {"architecture": "mlp"}},
     "corrgan_no_moments": {"train": {"moment_weight": 0.0}},
     "corrgan_no_moments_no_corr": {"train": {"moment_weight": 0.0, "corr_weight": 0.0}},
+    "corrgan_no_marginals": {"train": {"marginal_weight": 0.0}},
 }
 
 # what --quick changes: a smoke run, not a measurement

@@ -167,6 +167,9 @@ class TrainConfig:
     """Weight of the correlation-constraint loss; 0 turns it off."""
     moment_weight: float = 5.0
     """Weight of the per-condition mean/std loss; 0 turns it off."""
+    marginal_weight: float = 5.0
+    """Weight of the per-column sorted-values (1-D Wasserstein) loss; 0 turns
+    it off."""
     gumbel_tau: float = 0.2
     """Gumbel-softmax temperature of categorical heads while training."""
     ema_decay: float = 0.999
@@ -206,7 +209,13 @@ class TrainConfig:
         for name in ("generator_lr", "discriminator_lr", "gumbel_tau"):
             _check(self, name, _finite(getattr(self, name)) > 0, "finite and > 0")
         _check(self, "betas", all(0 <= beta < 1 for beta in self.betas), "in [0, 1)")
-        weights = ("weight_decay", "gradient_penalty", "corr_weight", "moment_weight")
+        weights = (
+            "weight_decay",
+            "gradient_penalty",
+            "corr_weight",
+            "moment_weight",
+            "marginal_weight",
+        )
         for name in weights:
             _check(self, name, _finite(getattr(self, name)) >= 0, "finite and >= 0")
         _check(self, "ema_decay", 0 <= self.ema_decay < 1, "in [0, 1)")

@@ -42,6 +42,7 @@ from corrgan.losses import (
     correlation,
     correlation_loss,
     gradient_penalty,
+    marginal_loss,
 )
 from corrgan.nn.discriminator import Discriminator
 from corrgan.nn.generator import build_generator
@@ -419,11 +420,16 @@ class Trainer:
             )
         else:
             moments = fake.new_zeros(())
+        if train.marginal_weight > 0:
+            marginals = marginal_loss(fake, real)
+        else:
+            marginals = fake.new_zeros(())
         generator_loss = (
             adversarial
             + honour
             + train.corr_weight * corr
             + train.moment_weight * moments
+            + train.marginal_weight * marginals
         )
         self.generator_optimizer.zero_grad(set_to_none=False)
         generator_loss.backward()
@@ -438,6 +444,7 @@ class Trainer:
             "cond": honour.detach(),
             "corr": corr.detach(),
             "moments": moments.detach(),
+            "marginals": marginals.detach(),
         }
 
     @torch.no_grad()

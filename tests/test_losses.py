@@ -8,6 +8,7 @@ from corrgan.losses import (
     conditional_moment_loss,
     correlation,
     correlation_loss,
+    marginal_loss,
 )
 
 
@@ -161,3 +162,28 @@ def test_without_conditions_the_moment_loss_holds_the_whole_batch_spread():
     # the gradient widens the collapsed fake rows
     widened = fake - 0.5 * fake.grad
     assert bool((widened.std(dim=0) > fake.std(dim=0)).all())
+
+
+def test_marginal_loss_is_the_sorted_gap_and_ignores_row_order():
+    generator = torch.Generator().manual_seed(7)
+    real = torch.randn(300, 2, generator=generator)
+    # the same values in another order match exactly: only the marginals count
+    shuffled = real[torch.randperm(300, generator=generator)]
+    assert marginal_loss(shuffled, real).item() == 0.0
+    # a shift of 0.3 in one of two columns: 0.3 ** 2 averaged over the columns
+    shifted = real.clone()
+    shifted[:, 1] += 0.3
+    torch.testing.assert_close(marginal_loss(shifted, real), torch.tensor(0.045))
+
+
+def test_one_step_on_the_marginal_loss_moves_a_column_towards_its_shape():
+    generator = torch.Generator().manual_seed(8)
+    real = torch.randn(400, 1, generator=generator).exp()  # skewed
+    fake = torch.randn(400, 1, generator=generator).requires_grad_(True)
+    before = marginal_loss(fake, real)
+    before.backward()
+    # the gradient of a mean over 400 rows: a step of 100 moves each sorted
+    # value half way to its real counterpart, a quarter of the loss is left
+    with torch.no_grad():
+        after = marginal_loss(fake - 100 * fake.grad, real)
+    torch.testing.assert_close(after, 0.25 * before.detach())
