@@ -271,11 +271,14 @@ def _resumed_config(path: Path, overrides: dict):
     from corrgan.config import RunConfig
 
     values = json.loads(path.read_text())
+    flagged = set()
     for section, items in overrides.items():
         for key, value in items.items():
             if value is not None:
                 values.setdefault(section, {})[key] = value
-    return RunConfig.from_dict(values, where=str(path))
+                flagged.add((section, key))
+    # a bad flag is blamed on the flag, not on the saved config.json
+    return RunConfig.from_dict(values, where=str(path), flagged=frozenset(flagged))
 
 
 @app.command()

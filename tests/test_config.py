@@ -543,3 +543,14 @@ def test_the_step_budget_caps_passes_over_a_small_table_unless_told():
     # an explicit step count or epoch count is kept as given
     assert TrainConfig(batch_size=100, steps=5000).total_steps(20) == 5000
     assert TrainConfig(batch_size=100, epochs=2.5).total_steps(1000) == 25
+
+
+def test_a_bad_flag_on_resume_names_the_flag_not_the_saved_config(tmp_path, run_cli):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps(RunConfig().to_dict()))
+    result = run_cli("train", "--out", run_dir, "--resume", "--log-every", "0")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: log_every (--log-every) must be >= 1"), line
+    assert "config.json" not in line
