@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -109,6 +110,15 @@ def test_flags_alone_override_the_defaults():
     assert config.model.pac == 4
 
 
+def toml_error(tmp_path, text: str, name: str = "run.toml") -> tuple[Path, str]:
+    """Write ``text`` as a TOML file; the file and the error loading it gives."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(CorrganError) as caught:
+        load_config(path, NO_FLAGS)
+    return path, str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -120,12 +130,9 @@ def test_flags_alone_override_the_defaults():
     ],
 )
 def test_a_bad_toml_file_is_an_error_naming_it(tmp_path, text, message):
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
-    with pytest.raises(CorrganError) as caught:
-        load_config(path, NO_FLAGS)
-    assert str(path) in str(caught.value)
-    assert message in str(caught.value)
+    path, error = toml_error(tmp_path, text, "bad.toml")
+    assert str(path) in error
+    assert message in error
 
 
 def test_unknown_keys_lists_the_known_ones(tmp_path):
@@ -221,11 +228,8 @@ def test_the_edges_of_each_range_are_accepted():
 
 
 def test_zero_heads_in_a_toml_file_is_an_error_not_a_crash(tmp_path):
-    path = tmp_path / "run.toml"
-    path.write_text("[model]\nheads = 0\n")
-    with pytest.raises(CorrganError) as caught:
-        load_config(path, NO_FLAGS)
-    assert str(caught.value) == f"{path}: [model] heads must be >= 1, got 0"
+    path, error = toml_error(tmp_path, "[model]\nheads = 0\n")
+    assert error == f"{path}: [model] heads must be >= 1, got 0"
 
 
 @pytest.mark.parametrize(
@@ -279,11 +283,8 @@ def test_zero_heads_in_a_toml_file_is_an_error_not_a_crash(tmp_path):
     ],
 )
 def test_a_toml_value_of_the_wrong_type_is_an_error(tmp_path, text, message):
-    path = tmp_path / "run.toml"
-    path.write_text(text)
-    with pytest.raises(CorrganError) as caught:
-        load_config(path, NO_FLAGS)
-    assert str(caught.value) == f"{path}: {message}"
+    path, error = toml_error(tmp_path, text)
+    assert error == f"{path}: {message}"
 
 
 def test_a_toml_integer_is_a_number_where_a_float_is_expected(tmp_path):
@@ -327,23 +328,15 @@ def test_wrong_types_are_errors_in_the_dataclasses_too():
     ],
 )
 def test_a_key_outside_any_section_says_where_it_belongs(tmp_path, text, message):
-    path = tmp_path / "run.toml"
-    path.write_text(text)
-    with pytest.raises(CorrganError) as caught:
-        load_config(path, NO_FLAGS)
-    assert str(caught.value) == f"{path}: {message}"
-    assert "unknown section" not in str(caught.value)
+    path, error = toml_error(tmp_path, text)
+    assert error == f"{path}: {message}"
+    assert "unknown section" not in error
 
 
 def test_a_range_error_names_the_file_only_when_the_file_gave_the_value(tmp_path):
-    path = tmp_path / "run.toml"
-    path.write_text("[train]\nlog_every = 0\n[data]\ntest_fraction = 0.1\n")
-    with pytest.raises(CorrganError) as caught:
-        load_config(path, NO_FLAGS)
-    assert (
-        str(caught.value)
-        == f"{path}: [train] log_every (--log-every) must be >= 1, got 0"
-    )
+    text = "[train]\nlog_every = 0\n[data]\ntest_fraction = 0.1\n"
+    path, error = toml_error(tmp_path, text)
+    assert error == f"{path}: [train] log_every (--log-every) must be >= 1, got 0"
     # a flag overrides the file's bad value ...
     assert load_config(path, {"train": {"log_every": 5}}).train.log_every == 5
     # ... and a bad flag is reported as the flag's, not the file's
