@@ -268,17 +268,11 @@ def train(
 def _resumed_config(path: Path, overrides: dict):
     import json
 
-    from corrgan.config import RunConfig
+    from corrgan.config import RunConfig, merge_flags
 
     values = json.loads(path.read_text())
-    flagged = set()
-    for section, items in overrides.items():
-        for key, value in items.items():
-            if value is not None:
-                values.setdefault(section, {})[key] = value
-                flagged.add((section, key))
-    # a bad flag is blamed on the flag, not on the saved config.json
-    return RunConfig.from_dict(values, where=str(path), flagged=frozenset(flagged))
+    flagged = merge_flags(values, overrides)
+    return RunConfig.from_dict(values, where=str(path), flagged=flagged)
 
 
 @app.command()

@@ -352,14 +352,26 @@ def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
         except tomllib.TOMLDecodeError as err:
             raise CorrganError(f"config file {path} is not valid TOML: {err}") from None
         _check_sections(values, str(path))
+    flagged = merge_flags(values, overrides)
+    where = str(path) if path else "flags"
+    return RunConfig.from_dict(values, where=where, flagged=flagged)
+
+
+def merge_flags(
+    values: dict[str, Any], overrides: dict[str, dict[str, Any]]
+) -> frozenset[tuple[str, str]]:
+    """Set the non-None ``overrides`` in ``values``; return the keys they set.
+
+    The keys go to :meth:`RunConfig.from_dict` as ``flagged``, so that a bad
+    flag is blamed on the flag rather than on the file the rest came from.
+    """
     flagged = set()
     for section, items in overrides.items():
         for key, value in items.items():
             if value is not None:
                 values.setdefault(section, {})[key] = value
                 flagged.add((section, key))
-    where = str(path) if path else "flags"
-    return RunConfig.from_dict(values, where=where, flagged=frozenset(flagged))
+    return frozenset(flagged)
 
 
 def default(section: type, name: str) -> Any:

@@ -173,9 +173,8 @@ def conditional_moment_loss(
     """
     total = fake.new_zeros(())
     terms = 0
-    whole_batch = [(0, 1)]
     if not condition_groups:
-        condition_groups, condition = whole_batch, fake.new_ones(fake.shape[0], 1)
+        condition_groups, condition = [(0, 1)], fake.new_ones(fake.shape[0], 1)
     for start, end in condition_groups:
         members = condition[:, start:end]
         counts = members.sum(dim=0)

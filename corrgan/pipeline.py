@@ -117,8 +117,9 @@ def _stratified_cuts(
     share to make up for it.
     """
     exact = fraction * sizes
-    capacity = np.maximum(sizes - 1, 0)
-    cuts = np.minimum(np.floor(exact).astype(np.int64), capacity)
+    capacity = sizes - 1
+    # below 1, a share rounded down never takes a class's last row
+    cuts = np.floor(exact).astype(np.int64)
     owed = int(round(fraction * sizes.sum())) - int(cuts.sum())
     # the largest remainders first, ties broken at random
     remainder = exact - cuts
