@@ -363,6 +363,10 @@ def report(
         str | None,
         typer.Option(help="Comma-separated columns to treat as categorical."),
     ] = None,
+    drop: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated columns to leave out of the scoring."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of subsamples and classifiers.")] = 0,
 ) -> None:
     """Score synthetic rows against real ones and write a JSON fidelity report.
@@ -378,7 +382,15 @@ def report(
     from corrgan.final_report import report_files
 
     summary = report_files(
-        real, synthetic, json_path, train_path, target, plots, _names(categorical), seed
+        real,
+        synthetic,
+        json_path,
+        train_path,
+        target,
+        plots,
+        _names(categorical),
+        seed,
+        drop=_names(drop),
     )
     typer.echo(summary)
 

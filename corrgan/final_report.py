@@ -36,13 +36,22 @@ def _categorical_columns(
     forced: list[str] | None,
     where: str,
     target: str | None = None,
+    drop: list[str] | None = None,
 ):
     # the target goes in as the target, so that continuous numbers are refused
     # as a target here as they are by corrgan train
-    config = DataConfig(categorical=list(forced or []), target=target)
-    schema = infer_schema(table, config, where)
+    config = DataConfig(
+        categorical=list(forced or []), target=target, drop=list(drop or [])
+    )
+    schema = infer_schema(table, config, where, command="report")
     kinds = {column.name: column.kind for column in schema.columns}
     return [name for name, kind in kinds.items() if kind == "categorical"], schema
+
+
+def _without(table: pa.Table | None, names: list[str]) -> pa.Table | None:
+    if table is None:
+        return None
+    return table.drop_columns([name for name in names if name in table.schema.names])
 
 
 def _frame(table: pa.Table):
@@ -118,8 +127,13 @@ def report_files(
     plots: Path | None,
     categorical: list[str] | None,
     seed: int,
+    drop: list[str] | None = None,
 ) -> str:
-    """``corrgan report``: read the files, build, write; return a summary line."""
+    """``corrgan report``: read the files, build, write; return a summary line.
+
+    Columns named by ``drop``, and identifier columns (all values distinct
+    text), are left out of every table before scoring.
+    """
     from corrgan.report import build_report, write_plots
 
     # refuse outputs that cannot be written before the scoring, rather than a
@@ -147,8 +161,12 @@ def report_files(
             f"--target {target} is not a column of {real_path}; the columns are "
             f"{', '.join(real_table.schema.names)}"
         )
-    kinds, _ = _categorical_columns(
-        real_table, categorical, str(real_path), target=target
+    kinds, schema = _categorical_columns(
+        real_table, categorical, str(real_path), target=target, drop=drop
+    )
+    real_table, synthetic_table, train_table = (
+        _without(table, schema.dropped)
+        for table in (real_table, synthetic_table, train_table)
     )
     report = build_report(
         _frame(real_table),
@@ -158,6 +176,7 @@ def report_files(
         target=target,
         seed=seed,
     )
+    report["settings"]["left_out"] = list(schema.dropped)
     report["inputs"] = {
         "corrgan_version": __version__,
         "real": _describe(real_path, real_table.num_rows, "real"),

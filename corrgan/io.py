@@ -12,8 +12,10 @@ import contextlib
 import csv
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +30,13 @@ logger = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
 
-# an empty field in a text column is a null, as corrgan writes nulls to CSV; a
-# quoted empty field ("") stays an empty string, so corrgan's own CSVs (which
-# quote every string) read back exactly as they were written
-CSV_CONVERT_OPTIONS = pa_csv.ConvertOptions(
-    strings_can_be_null=True, quoted_strings_can_be_null=False
-)
+# the delimiters a CSV is sniffed for, in the order that breaks ties
+CSV_DELIMITERS = (",", ";", "\t", "|")
+# how much of a CSV the sniffer reads
+CSV_SNIFF_BYTES = 65_536
+
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
+_POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 
 # the longest parser message an error line quotes; shorter for a binary file,
 # whose quoted row is noise
@@ -60,10 +63,14 @@ class TableSource:
         self._dataset: pa_ds.Dataset | None = None
         try:
             if self.format == "csv":
-                _check_csv_header(self.path)
+                dialect = sniff_csv(self.path)
+                _check_csv_header(self.path, dialect.delimiter)
                 self._table = pa_csv.read_csv(
-                    self.path, convert_options=CSV_CONVERT_OPTIONS
+                    self.path,
+                    parse_options=pa_csv.ParseOptions(delimiter=dialect.delimiter),
+                    convert_options=dialect.convert_options(),
                 )
+                _check_utf8(self._table, self.path)
             else:
                 # a dataset fails on duplicate names with a misleading message
                 if self.path.is_file():
@@ -194,9 +201,107 @@ def _looks_like_text(path: Path) -> bool:
     return True
 
 
-def _check_csv_header(path: Path) -> None:
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV is written: its delimiter and its decimal mark."""
+
+    delimiter: str = ","
+    decimal_point: str = "."
+
+    def convert_options(self) -> pa_csv.ConvertOptions:
+        # an empty field in a text column is a null, as corrgan writes nulls to
+        # CSV; a quoted empty field ("") stays an empty string, so corrgan's
+        # own CSVs (which quote every string) read back exactly as written
+        return pa_csv.ConvertOptions(
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            decimal_point=self.decimal_point,
+        )
+
+
+def sniff_csv(path: Path) -> CsvDialect:
+    """Find a CSV's delimiter and decimal mark from its first lines.
+
+    The delimiter is the one of :data:`CSV_DELIMITERS` that splits the header
+    into the most fields while every following line splits into as many
+    (quotes respected); without such a delimiter, the one that splits the
+    header most, so that the parser names the line that does not fit.
+    Decimal commas are recognised when the delimiter is not a comma, some
+    fields look like ``12,5`` and none like ``12.5``.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(CSV_SNIFF_BYTES)
+        truncated = bool(handle.read(1))
+    text = head.decode("utf-8", errors="replace")
+    if truncated:
+        # the last line may be cut short; a row cut inside quotes is dropped
+        text = text[: text.rfind("\n") + 1] or text
+    lines = text.splitlines()
+
+    # the delimiter with the most fields on consistent lines wins
+    candidates = []
+    for order, delimiter in enumerate(CSV_DELIMITERS):
+        rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
+        if not rows:
+            continue
+        body = rows[1:-1] if truncated else rows[1:]
+        consistent = all(len(row) == len(rows[0]) for row in body)
+        fields = len(rows[0])
+        candidates.append((fields > 1, consistent, fields, -order, delimiter, rows[1:]))
+    if not candidates:
+        return CsvDialect()
+    splits, _, _, _, delimiter, body = max(candidates)
+    if not splits:
+        delimiter, body = ",", []
+
+    # decimal commas only where commas cannot be the delimiter
+    decimal_point = "."
+    if delimiter != ",":
+        values = [value.strip() for row in body for value in row]
+        commas = sum(bool(_COMMA_DECIMAL.fullmatch(value)) for value in values)
+        points = sum(bool(_POINT_DECIMAL.fullmatch(value)) for value in values)
+        if commas and not points:
+            decimal_point = ","
+    dialect = CsvDialect(delimiter, decimal_point)
+    if dialect != CsvDialect():
+        logger.info(
+            "reading %s as CSV with delimiter %r and decimal mark %r",
+            path,
+            delimiter,
+            decimal_point,
+        )
+    return dialect
+
+
+def _check_utf8(table: pa.Table, path: Path) -> None:
+    # the CSV parser reads a column with bytes that are not UTF-8 as binary
+    for name in table.schema.names:
+        if not pa.types.is_binary(table.schema.field(name).type):
+            continue
+        values = table.column(name).to_pylist()
+        row = next(
+            (i for i, value in enumerate(values) if value and not _is_utf8(value)), 0
+        )
+        shown = repr(values[row])[:MAX_BINARY_DETAIL_CHARS]
+        raise CorrganError(
+            f"{path} is not UTF-8 text: column {name!r}, data row {row + 1} holds "
+            f"{shown}; save the "
+            "file as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8 "
+            f"{path.name} > {path.stem}-utf8.csv)"
+        )
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_csv_header(path: Path, delimiter: str = ",") -> None:
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        header = next(csv.reader(handle), None)
+        header = next(csv.reader(handle, delimiter=delimiter), None)
     if not header:
         raise CorrganError(
             f"{path} is empty: a CSV needs a header line and rows of data"

@@ -122,13 +122,17 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
         )
 
 
-def infer_schema(sample: pa.Table, config: DataConfig, where: str) -> TableSchema:
+def infer_schema(
+    sample: pa.Table, config: DataConfig, where: str, command: str = "train"
+) -> TableSchema:
     """Decide each column's kind from its Arrow type, its values and the flags.
 
     Args:
         sample: the table, or a seeded sample of it.
         config: overrides and limits.
         where: the file name, for error messages.
+        command: the command reading the table (``train`` or ``report``), so
+            that a message suggests only flags that command has.
     """
     check_overrides(sample.schema.names, config, where)
     columns: list[ColumnSchema] = []
@@ -137,7 +141,7 @@ def infer_schema(sample: pa.Table, config: DataConfig, where: str) -> TableSchem
         if name in config.drop:
             continue
         values = sample.column(name)
-        kind = _infer_kind(name, values, config, where)
+        kind = _infer_kind(name, values, config, where, command)
         if kind is None:
             dropped.append(name)
             continue
@@ -151,7 +155,7 @@ def infer_schema(sample: pa.Table, config: DataConfig, where: str) -> TableSchem
 
 
 def _infer_kind(
-    name: str, values: pa.ChunkedArray, config: DataConfig, where: str
+    name: str, values: pa.ChunkedArray, config: DataConfig, where: str, command: str
 ) -> ColumnKind | None:
     arrow_type = value_type(values.type)
     non_null = len(values) - values.null_count
@@ -206,7 +210,7 @@ def _infer_kind(
                 f"column {name!r} in {where} holds dates or times and cannot be "
                 "categorical; leave it as datetime or remove it with --drop"
             )
-        _check_category_count(name, distinct, config, where)
+        _check_category_count(name, arrow_type, distinct, config, where, command)
         return "categorical"
     if name in config.continuous:
         if not _is_number(arrow_type):
@@ -231,7 +235,7 @@ def _infer_kind(
                 name,
             )
             return None
-        _check_category_count(name, distinct, config, where)
+        _check_category_count(name, arrow_type, distinct, config, where, command)
         return "categorical"
     if pa.types.is_integer(arrow_type):
         if distinct <= config.integer_categorical_max:
@@ -241,12 +245,23 @@ def _infer_kind(
 
 
 def _check_category_count(
-    name: str, distinct: int, config: DataConfig, where: str
+    name: str,
+    arrow_type: pa.DataType,
+    distinct: int,
+    config: DataConfig,
+    where: str,
+    command: str,
 ) -> None:
-    if distinct > config.max_categories:
-        raise CorrganError(
-            f"column {name!r} in {where} has {distinct} distinct values, more than "
-            f"the categorical limit of {config.max_categories}; treat it as a "
-            f"number with --continuous {name}, remove it with --drop {name}, or "
-            "raise --max-categories"
-        )
+    if distinct <= config.max_categories:
+        return
+    # only numbers can be continuous, and only train has the limit as a flag
+    fixes = [f"remove it with --drop {name}"]
+    if command == "train":
+        if _is_number(arrow_type):
+            fixes.insert(0, f"treat it as a number with --continuous {name}")
+        fixes.append("raise --max-categories")
+    fix = fixes[-1] if len(fixes) == 1 else f"{', '.join(fixes[:-1])} or {fixes[-1]}"
+    raise CorrganError(
+        f"column {name!r} in {where} has {distinct} distinct values, more than "
+        f"the categorical limit of {config.max_categories}; {fix}"
+    )

@@ -21,6 +21,7 @@ from corrgan.io import (
     check_output_folder,
     make_folder,
     read_table,
+    sniff_csv,
     write_table,
 )
 
@@ -291,6 +292,69 @@ def test_nulls_and_empty_strings_survive_a_csv_round_trip(tmp_path):
     assert back.column("x").equals(table.column("x"))
     assert back.column("s").to_pylist() == ["a", None, "", "NA"]
     assert back.column("d").to_pylist() == ["u", None, "v", "u"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_delimiter_is_found_from_the_lines(tmp_path, delimiter):
+    # quoted fields may hold the other delimiters, and the suffix says nothing
+    rows = [["n", "note", "x"], ["1", "a,b", "0.5"], ["2", "c;d|e", "1.5"]]
+    path = tmp_path / "table.txt"
+    path.write_text("".join(delimiter.join(f'"{v}"' for v in r) + "\n" for r in rows))
+    table = read_table(path)
+    assert table.schema.names == ["n", "note", "x"]
+    assert table.column("note").to_pylist() == ["a,b", "c;d|e"]
+    assert table.column("x").to_pylist() == [0.5, 1.5]
+
+
+def test_decimal_commas_are_read_as_numbers_beside_a_semicolon(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("temp;count;city\n20,5;3;Lyon\n-1,25;4;Gent\n7;5;Lyon\n")
+    table = read_table(path)
+    assert table.column("temp").to_pylist() == [20.5, -1.25, 7.0]
+    assert table.column("count").to_pylist() == [3, 4, 5]
+
+
+def test_decimal_points_beside_a_semicolon_stay_points(tmp_path):
+    # one field with a point is enough: "1,5" is then text, not a number
+    path = tmp_path / "mixed.csv"
+    path.write_text("a;b\n1,5;0.5\n2,5;1.5\n")
+    assert sniff_csv(path).decimal_point == "."
+    assert read_table(path).column("b").to_pylist() == [0.5, 1.5]
+
+
+def test_a_comma_csv_with_one_column_stays_one_column(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("remark\nfoo;bar\nbaz;qux\n")
+    assert read_table(path).column("remark").to_pylist() == ["foo;bar", "baz;qux"]
+
+
+def test_a_short_line_is_named_in_the_sniffed_delimiter(tmp_path):
+    # the header splits on ';', so the parser complains about the short line
+    # rather than reading one column called "a;b"
+    path = tmp_path / "short.csv"
+    path.write_text("a;b\n1;2\n3\n")
+    with pytest.raises(CorrganError, match="Expected 2 columns, got 1: 3"):
+        TableSource(path)
+
+
+def test_the_sniffer_reads_only_the_head_of_a_long_file(tmp_path):
+    path = tmp_path / "long.csv"
+    line = "1;2,5;x\n"
+    path.write_text("a;b;c\n" + line * 20_000)
+    assert path.stat().st_size > 2 * 65_536
+    assert sniff_csv(path).delimiter == ";"
+    assert read_table(path).num_rows == 20_000
+
+
+def test_a_csv_that_is_not_utf8_names_the_column_row_and_fix(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("x,city\n1,Lyon\n2,Besan\u00e7on\n".encode("latin-1"))
+    with pytest.raises(CorrganError) as caught:
+        TableSource(path)
+    message = str(caught.value)
+    assert "latin.csv is not UTF-8 text: column 'city', data row 2" in message
+    assert "iconv -f latin1 -t utf-8 latin.csv > latin-utf8.csv" in message
+    assert message.isprintable()
 
 
 def binary_csv(path: Path) -> Path:

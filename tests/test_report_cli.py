@@ -83,3 +83,48 @@ def test_report_bad_inputs_are_one_error_line(tmp_path, run_cli):
         assert result.stderr.startswith("Error: "), result.stderr
         assert fragment in result.stderr, result.stderr
         assert not out.exists()
+
+
+def test_report_leaves_out_identifiers_and_dropped_columns(tmp_path, run_cli):
+    # an identifier column is left out of both tables, as corrgan train
+    # leaves it out; --drop leaves out a column that could not be scored
+    tables = []
+    for seed in (0, 1):
+        table = _table(300, seed)
+        ids = pa.array([f"r{seed}-{i}" for i in range(300)])
+        table = table.append_column("id", ids)
+        tables.append(table.append_column("empty", pa.nulls(300, pa.float64())))
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.parquet"
+    pq.write_table(tables[0], real)
+    pq.write_table(tables[1], synthetic)
+    out = tmp_path / "r.json"
+    base = ["report", "--real", real, "--synthetic", synthetic, "--json", out]
+
+    refused = run_cli(*base)
+    assert refused.exit_code == 2
+    assert "'empty'" in refused.stderr and "--drop empty" in refused.stderr
+
+    result = run_cli(*base, "--drop", "empty")
+    assert result.exit_code == 0, result.stderr
+    assert "'id' looks like an identifier" in result.stderr
+    settings = json.loads(out.read_text())["settings"]
+    assert [column["name"] for column in settings["columns"]] == ["x", "y", "kind"]
+    assert sorted(settings["left_out"]) == ["empty", "id"]
+
+    unknown = run_cli(*base, "--drop", "nope")
+    assert unknown.exit_code == 2
+    assert "--drop names column(s) not in" in unknown.stderr
+
+
+def test_report_reads_a_semicolon_csv_with_decimal_commas(tmp_path, run_cli):
+    real = tmp_path / "real.parquet"
+    pq.write_table(_table(300, 0), real)
+    frame = _table(300, 0).to_pandas()
+    european = tmp_path / "eu.csv"
+    frame.to_csv(european, sep=";", decimal=",", index=False)
+    out = tmp_path / "r.json"
+    result = run_cli("report", "--real", real, "--synthetic", european, "--json", out)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(out.read_text())["summary"]["synthetic"]
+    assert summary["pearson_mean_abs_delta"] < 1e-9
+    assert summary["column_shapes"] == 1.0

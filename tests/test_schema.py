@@ -219,15 +219,34 @@ def test_infinite_values_are_an_error(bad):
         infer_schema(pa.table({"v": values}), DataConfig(), "t.csv")
 
 
-def test_too_many_categories_suggests_continuous_or_drop():
+def test_too_many_text_categories_suggests_drop_or_a_higher_limit():
     table = pa.table({"city": repeated([f"city{i}" for i in range(12)])})
     with pytest.raises(CorrganError) as caught:
         infer_schema(table, DataConfig(max_categories=5), "t.csv")
     message = str(caught.value)
     assert "'city' in t.csv has 12 distinct values" in message
-    assert "--continuous city" in message
+    # text can never be continuous, so that flag is not offered
+    assert "--continuous" not in message
     assert "--drop city" in message
+    assert "--max-categories" in message
     assert kinds(table, max_categories=12) == {"city": "categorical"}
+
+
+def test_too_many_numeric_categories_also_suggests_continuous():
+    table = pa.table({"code": repeated(list(range(12)))})
+    with pytest.raises(CorrganError, match="--continuous code"):
+        infer_schema(table, DataConfig(max_categories=5, categorical=["code"]), "t")
+    config = DataConfig(max_categories=5, continuous=["code"])
+    assert infer_schema(table, config, "t").columns[0].kind == "integer"
+
+
+def test_report_messages_offer_only_the_flags_report_has():
+    table = pa.table({"code": repeated(list(range(12)))})
+    config = DataConfig(max_categories=5, categorical=["code"])
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, config, "t", command="report")
+    message = str(caught.value)
+    assert message.endswith("remove it with --drop code")
 
 
 def test_an_unsupported_type_is_an_error():
