@@ -296,3 +296,35 @@ def test_device_script_measures_the_cpu_and_marks_missing_gpus(tmp_path, crop_pa
     assert {item["precision"] for item in gpu} == set(device.PRECISIONS)
     if not torch.cuda.is_available():
         assert all(item["skipped"] == "no GPU" for item in gpu)
+
+
+@pytest.mark.slow
+def test_threads_benchmark_runs_each_count_and_stops_its_busy_process(
+    tmp_path, crop_path
+):
+    import os
+
+    import psutil
+
+    from benchmarks import threads
+
+    out = tmp_path / "threads.json"
+    threads.main(
+        ["--data", str(crop_path), "--steps", "4", "--loads", "idle", "busy_nice19"]
+        + ["--work", str(tmp_path), "--out", str(out)]
+    )
+    result = json.loads(out.read_text())
+    cores = len(os.sched_getaffinity(0))
+    pairs = [(run["load"], run["threads"]) for run in result["runs"]]
+    expected = [
+        (load, n) for load in ("idle", "busy_nice19") for n in range(1, cores + 1)
+    ]
+    assert pairs == expected
+    for run in result["runs"]:
+        assert run["steps"] == 4
+        assert (
+            0 < run["median_interval_ms_per_step"] <= run["worst_interval_ms_per_step"]
+        )
+    # the competing loop is gone, and the workers left no run directory
+    assert psutil.Process().children(recursive=True) == []
+    assert not list(tmp_path.glob("threads-*"))

@@ -1,0 +1,144 @@
+"""Training speed on the CPU by thread count, alone and beside a busy process.
+
+corrgan's step is many small operators. With several OpenMP threads each one
+ends at a barrier, so a thread that the scheduler takes off its core holds up
+the others; a single thread has no barrier to wait at. This benchmark puts
+numbers on that trade: for each thread count from 1 to the usable cores, it
+trains corrgan's defaults on the crop table's seed-0 split for ``--steps``
+steps, once on an otherwise idle machine and once beside one CPU-bound
+process at the same priority (a pure-Python loop standing in for a browser
+tab, a notebook kernel or a second job), and once beside the same process
+at the lowest priority (``nice 19``). Each run is a fresh process; ms/step
+comes from the loop's own clock (no report is built).
+
+Example: python -m benchmarks.threads --out benchmarks/results/threads.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import common
+
+logger = logging.getLogger("benchmarks.threads")
+
+# what runs beside the training process, and at which niceness
+LOADS = {"idle": None, "busy": 0, "busy_nice19": 19}
+BUSY_LOOP = "while True:\n    pass\n"
+
+
+def train_worker(data: Path, threads: int, steps: int, run_dir: Path) -> dict:
+    """corrgan's defaults on ``threads`` threads; ms/step per logged interval."""
+    from benchmarks.fidelity import corrgan_config
+    from corrgan.pipeline import run_training
+
+    config = corrgan_config(str(data), common.CROP_TARGET, 0, "corrgan", False)
+    config.train.steps = steps
+    config.train.threads = threads
+    config.train.log_every = max(1, steps // 20)
+    config.train.checkpoint_every = 0
+    # no held-out rows, so no final report: only the loop is of interest
+    config.data.test_fraction = 0.0
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    outcome = run_training(config, run_dir, resume=False)
+    records = [
+        json.loads(line)
+        for line in (run_dir / "metrics.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    # the first interval carries the warm-up (first kernels, allocator)
+    intervals = [record["ms_per_step"] for record in records[1:]]
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return {
+        "threads": threads,
+        "steps": outcome.result.steps_done,
+        "mean_ms_per_step": 1000 * outcome.result.seconds / outcome.result.steps_done,
+        "median_interval_ms_per_step": statistics.median(intervals),
+        "worst_interval_ms_per_step": max(intervals),
+    }
+
+
+def _start_load(niceness: int | None) -> subprocess.Popen | None:
+    if niceness is None:
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-c", BUSY_LOOP],
+        preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Every (load, threads) pair in its own process; one JSON file."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.threads", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--data", type=Path, default=common.CROP_CSV)
+    parser.add_argument("--steps", type=int, default=300, help="training steps per run")
+    parser.add_argument("--loads", nargs="+", choices=list(LOADS), default=list(LOADS))
+    parser.add_argument("--work", type=Path, default=common.WORK_DIR)
+    parser.add_argument("--out", type=Path, default=common.RESULTS_DIR / "threads.json")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        result = train_worker(args.data, args.threads, args.steps, args.run_dir)
+        print(json.dumps(result))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not args.data.exists():
+        raise SystemExit(f"no table at {args.data}; pass --data PATH")
+
+    cores = len(os.sched_getaffinity(0))
+    payload: dict[str, Any] = {
+        "benchmark": "threads",
+        "command": common.command_line(),
+        "machine": common.machine(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "steps": args.steps,
+        "runs": [],
+    }
+    for load in args.loads:
+        for threads in range(1, cores + 1):
+            command = [
+                sys.executable, "-m", "benchmarks.threads", "--worker",
+                "--threads", str(threads), "--steps", str(args.steps),
+                "--data", str(args.data),
+                "--run-dir", str(args.work / f"threads-{load}-{threads}"),
+            ]  # fmt: skip
+            competitor = _start_load(LOADS[load])
+            try:
+                measured = common.run_measured(command, timeout=3600)
+            finally:
+                if competitor is not None:
+                    competitor.kill()
+                    competitor.wait()
+            measured["load"] = load
+            logger.info(
+                "%s, %d thread(s): %.1f ms/step (median interval %.1f, worst %.1f)",
+                load,
+                threads,
+                measured["mean_ms_per_step"],
+                measured["median_interval_ms_per_step"],
+                measured["worst_interval_ms_per_step"],
+            )
+            payload["runs"].append(measured)
+            common.write_result(payload, args.out)
+    payload["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    common.write_result(payload, args.out)
+    logger.info("wrote %s", args.out)
+
+
+if __name__ == "__main__":
+    main()
