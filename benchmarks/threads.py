@@ -5,11 +5,14 @@ ends at a barrier, so a thread that the scheduler takes off its core holds up
 the others; a single thread has no barrier to wait at. This benchmark puts
 numbers on that trade: for each thread count from 1 to the usable cores, it
 trains corrgan's defaults on the crop table's seed-0 split for ``--steps``
-steps, once on an otherwise idle machine and once beside one CPU-bound
-process at the same priority (a pure-Python loop standing in for a browser
-tab, a notebook kernel or a second job), and once beside the same process
-at the lowest priority (``nice 19``). Each run is a fresh process; ms/step
-comes from the loop's own clock (no report is built).
+steps: on an otherwise idle machine; beside one CPU-bound process at the
+same priority (a pure-Python loop standing in for a browser tab, a notebook
+kernel or a second job); beside the same process at the lowest priority
+(``nice 19``); beside one such process per core (a machine that other jobs
+already fill); and beside another PyTorch job at torch's defaults (all
+cores, small matrix products), as when two trainings share a machine. Each
+run is a fresh process; ms/step comes from the loop's own clock (no report
+is built).
 
 Example: python -m benchmarks.threads --out benchmarks/results/threads.json
 """
@@ -32,9 +35,21 @@ from benchmarks import common
 
 logger = logging.getLogger("benchmarks.threads")
 
-# what runs beside the training process, and at which niceness
-LOADS = {"idle": None, "busy": 0, "busy_nice19": 19}
+# a CPU-bound process of one thread, and another PyTorch job at torch's
+# defaults (every core, OpenMP's own wait policy) doing small matrix products
 BUSY_LOOP = "while True:\n    pass\n"
+TORCH_JOB = (
+    "import torch\na = torch.randn(256, 256)\nwhile True:\n    a = torch.tanh(a @ a)\n"
+)
+# what runs beside the training process: how many of which program (None:
+# one per usable core) at which niceness
+LOADS: dict[str, tuple[int | None, str, int]] = {
+    "idle": (0, BUSY_LOOP, 0),
+    "busy": (1, BUSY_LOOP, 0),
+    "busy_nice19": (1, BUSY_LOOP, 19),
+    "saturated": (None, BUSY_LOOP, 0),
+    "torch_job": (1, TORCH_JOB, 0),
+}
 
 
 def train_worker(data: Path, threads: int, steps: int, run_dir: Path) -> dict:
@@ -69,13 +84,18 @@ def train_worker(data: Path, threads: int, steps: int, run_dir: Path) -> dict:
     }
 
 
-def _start_load(niceness: int | None) -> subprocess.Popen | None:
-    if niceness is None:
-        return None
-    return subprocess.Popen(
-        [sys.executable, "-c", BUSY_LOOP],
-        preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
-    )
+def _start_load(count: int, program: str, niceness: int) -> list[subprocess.Popen]:
+    # the competitor gets the environment corrgan would find, not corrgan's
+    # own OpenMP settings
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", program],
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+            env=env,
+        )
+        for _ in range(count)
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,14 +137,18 @@ def main(argv: list[str] | None = None) -> None:
                 "--data", str(args.data),
                 "--run-dir", str(args.work / f"threads-{load}-{threads}"),
             ]  # fmt: skip
-            competitor = _start_load(LOADS[load])
+            count, program, niceness = LOADS[load]
+            competitors = _start_load(
+                cores if count is None else count, program, niceness
+            )
             try:
                 measured = common.run_measured(command, timeout=3600)
             finally:
-                if competitor is not None:
+                for competitor in competitors:
                     competitor.kill()
                     competitor.wait()
             measured["load"] = load
+            measured["busy_processes"] = len(competitors)
             logger.info(
                 "%s, %d thread(s): %.1f ms/step (median interval %.1f, worst %.1f)",
                 load,
