@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,32 +62,38 @@ class TableSource:
         self.format = _detect_format(self.path)
         self._table: pa.Table | None = None
         self._dataset: pa_ds.Dataset | None = None
+        self._columns: list[str] | None = None
         try:
             if self.format == "csv":
-                dialect = sniff_csv(self.path)
-                _check_csv_header(self.path, dialect.delimiter)
-                self._table = pa_csv.read_csv(
-                    self.path,
-                    parse_options=pa_csv.ParseOptions(delimiter=dialect.delimiter),
-                    convert_options=dialect.convert_options(),
-                )
-                _check_utf8(self._table, self.path)
+                self._table = _read_csv(self.path)
             else:
-                # a dataset fails on duplicate names with a misleading message
-                if self.path.is_file():
-                    _check_unique_names(pq.read_schema(self.path).names, self.path)
-                self._dataset = pa_ds.dataset(
-                    _parquet_files(self.path), format="parquet"
-                )
+                files = _parquet_files(self.path)
+                # a dataset fails on duplicate names with a misleading message,
+                # and silently takes the first file's columns for all of them
+                _check_parquet_schemas(self.path, files)
+                self._dataset = pa_ds.dataset(files, format="parquet")
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as err:
             raise CorrganError(_open_error(self.path, self.format, err)) from None
         if self._table is not None:
             self.num_rows = self._table.num_rows
-        self.schema: pa.Schema = (
-            self._table.schema if self._table is not None else self._dataset.schema
-        )
+            self.schema: pa.Schema = self._table.schema
+        else:
+            self.schema = self._dataset.schema
+            index = _pandas_index_columns(self.schema)
+            if index:
+                logger.info(
+                    "%s: leaving out %s, the row index pandas stored with the data",
+                    self.path,
+                    ", ".join(index),
+                )
+                self._columns = [n for n in self.schema.names if n not in index]
+            self.schema = _without_pandas_metadata(
+                pa.schema([self.schema.field(n) for n in self._columns])
+                if self._columns is not None
+                else self.schema
+            )
         _check_unique_names(self.schema.names, self.path)
 
     @classmethod
@@ -103,7 +110,10 @@ class TableSource:
         """Return the whole table (or some of its columns) in memory."""
         if self._table is not None:
             return self._table.select(columns) if columns else self._table
-        return self._guard(lambda: self._dataset.to_table(columns=columns))
+        columns = columns or self._columns
+        return self._guard(
+            lambda: _without_pandas_metadata(self._dataset.to_table(columns=columns))
+        )
 
     def sample(self, max_rows: int, seed: int) -> pa.Table:
         """Return at most ``max_rows`` rows drawn without replacement, seeded.
@@ -116,7 +126,11 @@ class TableSource:
         indices = np.sort(rng.choice(self.num_rows, size=max_rows, replace=False))
         if self._table is not None:
             return self._table.take(indices)
-        return self._guard(lambda: self._dataset.take(indices))
+        return self._guard(
+            lambda: _without_pandas_metadata(
+                self._dataset.take(indices, columns=self._columns)
+            )
+        )
 
     def iter_batches(self, batch_rows: int = 65_536) -> Iterator[pa.Table]:
         """Yield the table in consecutive batches of at most ``batch_rows`` rows."""
@@ -125,9 +139,12 @@ class TableSource:
                 yield self._table.slice(start, batch_rows)
             return
         try:
-            for batch in self._dataset.to_batches(batch_size=batch_rows):
+            batches = self._dataset.to_batches(
+                columns=self._columns, batch_size=batch_rows
+            )
+            for batch in batches:
                 if batch.num_rows:
-                    yield pa.Table.from_batches([batch])
+                    yield _without_pandas_metadata(pa.Table.from_batches([batch]))
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
             raise CorrganError(
                 f"cannot read {self.path}: {_first_line(err)}; check that the "
@@ -157,6 +174,124 @@ def _parquet_files(path: Path) -> Path | list[str]:
         for file in sorted(path.rglob("*.parquet"))
         if not any(part.startswith((".", "_")) for part in file.relative_to(path).parts)
     ]
+
+
+def _check_parquet_schemas(path: Path, files: Path | list[str]) -> None:
+    """Every file of a dataset has the same column names, each once.
+
+    Types may differ where Arrow can unify them (int64 and double); columns
+    may come in another order.
+    """
+    paths = [files] if isinstance(files, (str, Path)) else files
+    first: tuple[str, list[str]] | None = None
+    for file in paths:
+        names = pq.read_schema(file).names
+        _check_unique_names(names, Path(file))
+        empty = [i + 1 for i, name in enumerate(names) if not name.strip()]
+        if empty:
+            raise CorrganError(
+                f"{file}: column {empty[0]} has no name; give every column a "
+                "name before training on the file"
+            )
+        if first is None:
+            first = (str(file), names)
+        elif set(names) != set(first[1]):
+            extra = sorted(set(names) - set(first[1]))
+            missing = sorted(set(first[1]) - set(names))
+            differences = []
+            if extra:
+                differences.append(f"{', '.join(extra)}, which {first[0]} lacks")
+            if missing:
+                differences.append(f"no {', '.join(missing)}")
+            raise CorrganError(
+                f"the files of {path} do not hold the same columns: {file} has "
+                f"{' and '.join(differences)}; give every file of a dataset the "
+                "same columns, or point at one file"
+            )
+
+
+def _pandas_index_columns(schema: pa.Schema) -> list[str]:
+    """Unnamed row indexes that pandas stored as columns (``__index_level_0__``).
+
+    A named index is data the user chose to keep, and stays a column.
+    """
+    try:
+        metadata = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+    except ValueError:
+        return []
+    stored = metadata.get("index_columns", []) if isinstance(metadata, dict) else []
+    return [
+        name
+        for name in stored
+        if isinstance(name, str)
+        and re.fullmatch(r"__index_level_\d+__", name)
+        and name in schema.names
+    ]
+
+
+def _without_pandas_metadata(obj):
+    """The table or schema without pandas' metadata, so that ``to_pandas``
+    turns no column into an index and every reader sees the same columns."""
+    metadata = obj.schema.metadata if isinstance(obj, pa.Table) else obj.metadata
+    if not metadata or b"pandas" not in metadata:
+        return obj
+    kept = {key: value for key, value in metadata.items() if key != b"pandas"}
+    if isinstance(obj, pa.Table):
+        return obj.replace_schema_metadata(kept or None)
+    return obj.with_metadata(kept)
+
+
+def _read_csv(path: Path) -> pa.Table:
+    """Parse a CSV whose dialect is sniffed; text columns keep null tokens.
+
+    The parser reads ``NA``, ``N/A``, ``null``, ``NaN`` and the like as nulls
+    (pandas' defaults), which is right for numbers; a text column is read a
+    second time so that only its empty fields are nulls, and a category
+    ``NA`` (North America, not applicable) stays one.
+    """
+    dialect = sniff_csv(path)
+    _check_csv_header(path, dialect.delimiter)
+    parse = pa_csv.ParseOptions(delimiter=dialect.delimiter)
+    table = pa_csv.read_csv(
+        path, parse_options=parse, convert_options=dialect.convert_options()
+    )
+    _check_utf8(table, path)
+    table = _drop_unnamed_empty_columns(table, path)
+    text = [
+        name
+        for name in table.schema.names
+        if pa.types.is_string(table.schema.field(name).type)
+    ]
+    if text:
+        verbatim = pa_csv.read_csv(
+            path, parse_options=parse, convert_options=dialect.convert_options(text)
+        )
+        for name in text:
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, name, verbatim.column(name))
+    return table
+
+
+def _drop_unnamed_empty_columns(table: pa.Table, path: Path) -> pa.Table:
+    # a trailing delimiter makes a column with no name and no values
+    for index in reversed(range(table.num_columns)):
+        name = table.schema.names[index]
+        if name.strip():
+            continue
+        if table.column(index).null_count == table.num_rows:
+            logger.warning(
+                "%s: column %d has no name and no values (a trailing delimiter?) "
+                "and is left out",
+                path,
+                index + 1,
+            )
+            table = table.remove_column(index)
+        else:
+            raise CorrganError(
+                f"{path}: column {index + 1} has values but no name in the header "
+                "line; give it a name"
+            )
+    return table
 
 
 def read_table(path: Path | str) -> pa.Table:
@@ -208,14 +343,27 @@ class CsvDialect:
     delimiter: str = ","
     decimal_point: str = "."
 
-    def convert_options(self) -> pa_csv.ConvertOptions:
-        # an empty field in a text column is a null, as corrgan writes nulls to
-        # CSV; a quoted empty field ("") stays an empty string, so corrgan's
-        # own CSVs (which quote every string) read back exactly as written
+    def convert_options(
+        self, text_columns: list[str] | None = None
+    ) -> pa_csv.ConvertOptions:
+        """Options for every column, or for reading ``text_columns`` as text.
+
+        An empty field in a text column is a null, as corrgan writes nulls to
+        CSV; a quoted empty field ("") stays an empty string, so corrgan's
+        own CSVs (which quote every string) read back exactly as written.
+        """
+        if text_columns is None:
+            return pa_csv.ConvertOptions(
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                decimal_point=self.decimal_point,
+            )
         return pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in text_columns},
+            include_columns=text_columns,
+            null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
-            decimal_point=self.decimal_point,
         )
 
 
@@ -310,8 +458,11 @@ def _check_csv_header(path: Path, delimiter: str = ",") -> None:
 
 
 def _check_unique_names(names: list[str], path: Path) -> None:
+    # columns with no name are dealt with once their values are known
     seen: set[str] = set()
-    duplicates = sorted({name for name in names if name in seen or seen.add(name)})
+    duplicates = sorted(
+        {name for name in names if name.strip() and (name in seen or seen.add(name))}
+    )
     if duplicates:
         raise CorrganError(
             f"{path} has duplicate column names: {', '.join(duplicates)}; "
@@ -371,6 +522,22 @@ def check_output_file(path: Path | str) -> Path:
         )
     check_output_folder(path.parent, fix=f"pick another place for {path}")
     return path
+
+
+def check_not_an_input(output: Path, flag: str, inputs: Iterable[Path]) -> None:
+    """Refuse an output path that is one of the command's input files.
+
+    Writing there would replace the input (a held-out split, the model's
+    weights) with the output, and the run would still end with exit code 0.
+    """
+    if not output.exists():
+        return
+    for item in inputs:
+        if Path(item).exists() and output.resolve() == Path(item).resolve():
+            raise CorrganError(
+                f"{flag} {output} would overwrite {item}, an input of this "
+                f"command; write {flag} somewhere else"
+            )
 
 
 def check_output_folder(path: Path | str, fix: str = "pick another folder") -> Path:

@@ -357,6 +357,63 @@ def test_a_csv_that_is_not_utf8_names_the_column_row_and_fix(tmp_path):
     assert message.isprintable()
 
 
+def test_null_tokens_are_nulls_in_numbers_but_text_in_text_columns(tmp_path):
+    # NA is a missing number, but a region called NA is North America
+    path = tmp_path / "regions.csv"
+    path.write_text("x,region\n1.5,NA\nNA,EU\nnull,N/A\n4.5,\n")
+    table = read_table(path)
+    assert table.column("x").to_pylist() == [1.5, None, None, 4.5]
+    assert table.column("region").to_pylist() == ["NA", "EU", "N/A", None]
+
+
+def test_a_trailing_delimiter_column_is_left_out(tmp_path, caplog):
+    path = tmp_path / "trailing.csv"
+    path.write_text("a,b,\n1,x,\n2,y,\n")
+    table = read_table(path)
+    assert table.schema.names == ["a", "b"]
+    assert "column 3 has no name and no values" in caplog.text
+
+
+def test_an_unnamed_column_with_values_is_an_error(tmp_path):
+    path = tmp_path / "unnamed.csv"
+    path.write_text("a,,c\n1,x,3\n2,y,4\n")
+    with pytest.raises(CorrganError, match="column 2 has values but no name"):
+        TableSource(path)
+
+
+def test_parquet_files_with_different_columns_are_refused(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": [1.0, 2.0], "cat": ["a", "b"]}), folder / "a.parquet")
+    pq.write_table(pa.table({"x": [3.0], "z": [7]}), folder / "b.parquet")
+    with pytest.raises(CorrganError) as caught:
+        TableSource(folder)
+    message = str(caught.value)
+    assert "do not hold the same columns" in message
+    assert "b.parquet has z, which" in message and "and no cat" in message
+
+
+def test_the_row_index_pandas_stored_is_left_out_and_a_named_one_kept(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "cat": list("abab")})
+    unnamed = tmp_path / "filtered.parquet"
+    frame[frame.x > 1].to_parquet(unnamed)
+    assert "__index_level_0__" in pq.read_schema(unnamed).names
+    source = TableSource(unnamed)
+    assert source.schema.names == ["x", "cat"]
+    for table in (source.read(), source.sample(2, 0), *source.iter_batches(2)):
+        assert table.schema.names == ["x", "cat"]
+        # no pandas metadata, so to_pandas makes no column an index
+        assert list(table.to_pandas().columns) == ["x", "cat"]
+
+    named = tmp_path / "named.parquet"
+    frame.set_index("cat").to_parquet(named)
+    table = read_table(named)
+    assert sorted(table.schema.names) == ["cat", "x"]
+    assert sorted(table.to_pandas().columns) == ["cat", "x"]
+
+
 def binary_csv(path: Path) -> Path:
     """A PNG-like file named .csv whose second line is a long run of raw bytes."""
     path.write_bytes(b"\x89PNG\r\n" + b"\x1a\x00\xff,\x07\x1b\x9c" * 400 + b"\n")
