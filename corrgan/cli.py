@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,8 @@ from corrgan.config import DataConfig, ModelConfig, TrainConfig, default, load_c
 from corrgan.errors import CorrganError
 
 EXIT_USER_ERROR = 2
+# 128 + SIGTERM, as a shell reports a process that SIGTERM ended
+EXIT_TERMINATED = 143
 
 app = typer.Typer(
     name="corrgan",
@@ -33,16 +36,40 @@ app = typer.Typer(
 )
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is, so that partial outputs are removed."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated
+
+
 def _user_errors(command):
-    """Print a CorrganError as one line and exit 2."""
+    """Print a CorrganError as one line and exit 2; SIGTERM cleans up, exits 143.
+
+    ``timeout``, ``docker stop`` and SLURM's time limit send SIGTERM: raised as
+    an exception, it unwinds through the writers, which remove their temporary
+    files. The training loop installs its own handler (checkpoint and exit 75)
+    while it runs.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        try:
+            previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        except ValueError:  # not the main thread: leave signals alone
+            previous = None
         try:
             return command(*args, **kwargs)
         except CorrganError as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except _Terminated:
+            typer.echo("stopped by SIGTERM; partial outputs were removed", err=True)
+            raise typer.Exit(EXIT_TERMINATED) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
@@ -304,18 +331,21 @@ def sample(
     """Generate synthetic rows from a trained model into Parquet or CSV.
 
     Rows are streamed batch by batch, so memory stays flat; the file appears
-    under its name only when complete. The same model, seed and row count
-    give the same file.
+    under its name only when complete. The same model, seed, row count and
+    batch size give the same file.
 
     Example: corrgan sample --model runs/latest --rows 1000000 --parquet out.parquet
     """
     _setup_logging()
+    from corrgan.io import check_not_an_input
     from corrgan.model_store import load_model
     from corrgan.sampling import parse_where, sample_to_file
 
     if (parquet is None) == (csv is None):
         raise CorrganError("give exactly one of --parquet FILE and --csv FILE")
     path, file_format = (parquet, "parquet") if parquet else (csv, "csv")
+    flag = "--parquet" if parquet else "--csv"
+    check_not_an_input(path, flag, model.glob("*") if model.is_dir() else [])
     trained = load_model(model, device=_device(device))
     levels = parse_where(trained, where or [])
     count = rows if rows is not None else trained.transform.num_rows

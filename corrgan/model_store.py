@@ -84,6 +84,11 @@ def save_model(
 def load_model(run_dir: Path | str, device: str | torch.device = "cpu") -> TrainedModel:
     """Rebuild a trained generator from a run directory, checking every file."""
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        raise CorrganError(
+            f"--model {run_dir} is a file, not a run directory; pass the folder "
+            "that `corrgan train` wrote (it holds model.json)"
+        )
     if not run_dir.is_dir():
         raise CorrganError(
             f"model directory {run_dir} does not exist; train one with "

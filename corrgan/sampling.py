@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
+from corrgan.config import MAX_SEED
 from corrgan.errors import CorrganError
 from corrgan.generation import generate_rows
 from corrgan.io import TableWriter
@@ -29,6 +30,8 @@ from corrgan.transform import CategoricalColumn
 logger = logging.getLogger(__name__)
 
 GENERATOR_CHUNK_ROWS = 8192
+# an unknown --where value lists at most this many of the known ones
+MAX_LISTED_VALUES = 20
 """Rows per generator call on CPU: larger chunks fall out of the caches and
 run about a quarter slower (docs/benchmarks.md)."""
 
@@ -79,9 +82,12 @@ def parse_where(model: TrainedModel, conditions: list[str]) -> dict[str, int]:
             ]
             matches = lowered
         if not matches:
+            shown = ", ".join(repr(name) for name in known[:MAX_LISTED_VALUES])
+            if len(known) > MAX_LISTED_VALUES:
+                shown += f" and {len(known) - MAX_LISTED_VALUES} more"
             raise CorrganError(
                 f"--where {text!r}: the model never saw {value!r} in {column_name}; "
-                f"known values: {', '.join(known)}"
+                f"known values: {shown}"
             )
         if column.constant:
             continue
@@ -143,6 +149,8 @@ def sample_to_file(
         raise CorrganError(f"--rows must be at least 1, got {rows}")
     if batch_size < 1:
         raise CorrganError(f"--batch-size must be at least 1, got {batch_size}")
+    if not 0 <= seed <= MAX_SEED:
+        raise CorrganError(f"--seed must be in [0, {MAX_SEED}], got {seed}")
     started = time.perf_counter()
     batches = generate_batches(model, rows, seed, batch_size, where, device)
     schema = model.transform.output_schema

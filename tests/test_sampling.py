@@ -1,6 +1,11 @@
 """corrgan sample: streaming, --where, determinism, atomic output."""
 
 import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
@@ -61,7 +66,10 @@ def test_where_conditions_exactly_and_lists_known_values(
     assert set(table.column("colour").to_pylist()) == {"red"}
 
     model = load_model(trained_run.run_dir)
-    with pytest.raises(CorrganError, match="never saw 'purple'.*blue, green, red"):
+    # quoted, so that '' and ' red' could be told from 'red'
+    with pytest.raises(
+        CorrganError, match="never saw 'purple'.*'blue', 'green', 'red'"
+    ):
         parse_where(model, ["colour=purple"])
     with pytest.raises(CorrganError, match="not categorical"):
         parse_where(model, ["x=1"])
@@ -112,3 +120,85 @@ def test_bad_row_counts_are_user_errors(trained_run, tmp_path, run_cli):
     )
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --rows must be at least 1")
+
+
+def test_seeds_outside_the_train_range_are_user_errors(trained_run, run_cli):
+    for seed in ("-1", str(2**32)):
+        result = run_cli(
+            "sample", "--model", trained_run.run_dir, "--rows", "5",
+            "--seed", seed, "--parquet", "x.parquet",
+        )  # fmt: skip
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith("Error: --seed must be in [0, 4294967295]")
+
+
+def test_an_output_that_is_a_file_of_the_model_is_refused(
+    trained_run, tmp_path, run_cli
+):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run.run_dir, run_dir)
+    for name, flag in (("generator.safetensors", "--parquet"), ("model.json", "--csv")):
+        before = (run_dir / name).read_bytes()
+        result = run_cli(
+            "sample", "--model", run_dir, "--rows", "5", flag, run_dir / name
+        )
+        assert result.exit_code == 2, result.stderr
+        assert f"would overwrite {run_dir / name}, an input" in result.stderr
+        assert (run_dir / name).read_bytes() == before
+    # a new file in the run directory is fine
+    result = run_cli(
+        "sample",
+        "--model",
+        run_dir,
+        "--rows",
+        "5",
+        "--parquet",
+        run_dir / "more.parquet",
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_model_path_that_is_a_file_says_so(trained_run, run_cli):
+    result = run_cli(
+        "sample", "--model", trained_run.data, "--rows", "5", "--parquet", "x.parquet"
+    )
+    assert result.exit_code == 2
+    assert "is a file, not a run directory" in result.stderr
+
+
+def test_a_long_list_of_known_values_is_cut(trained_run):
+    model = load_model(trained_run.run_dir)
+    column = next(c for c in model.transform.columns if c.name == "colour")
+    many = [f"c{i}" for i in range(45)]
+    original = column.categories
+    try:
+        column.categories = many
+        with pytest.raises(CorrganError) as caught:
+            parse_where(model, ["colour=purple"])
+    finally:
+        column.categories = original
+    message = str(caught.value)
+    assert "'c19' and 25 more" in message
+    assert "'c20'" not in message
+
+
+@pytest.mark.slow
+def test_sigterm_while_sampling_leaves_no_partial_file(trained_run, tmp_path):
+    out = tmp_path / "huge.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrgan", "sample", "--model", str(trained_run.run_dir),
+         "--rows", "1000000000000", "--batch-size", "2000", "--parquet", str(out)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    # wait until the temporary file is being written, then stop the process
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".huge.parquet.*.tmp")):
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, "sampling did not start"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 143, output
+    assert "stopped by SIGTERM" in output
+    assert "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []
