@@ -20,6 +20,7 @@ from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
     atomic_path,
+    check_not_an_input,
     check_output_file,
     check_output_folder,
 )
@@ -139,6 +140,8 @@ def report_files(
     # refuse outputs that cannot be written before the scoring, rather than a
     # bad --plots folder failing after the JSON has been written
     check_output_file(json_path)
+    inputs = [path for path in (real_path, synthetic_path, train_path) if path]
+    check_not_an_input(json_path, "--json", inputs)
     if plots is not None:
         check_output_folder(plots, fix="pick another --plots folder")
 
@@ -161,12 +164,27 @@ def report_files(
             f"--target {target} is not a column of {real_path}; the columns are "
             f"{', '.join(real_table.schema.names)}"
         )
+    # --drop may name a column of any table: one the synthetic table has in
+    # excess is left out like one of the real table
+    tables = [real_table, synthetic_table, train_table]
+    present = {name for table in tables if table for name in table.schema.names}
+    missing = [name for name in drop or [] if name not in present]
+    if missing:
+        raise CorrganError(
+            f"--drop names column(s) that no table has: {', '.join(missing)}; "
+            f"the columns of {real_path} are {', '.join(real_table.schema.names)}"
+        )
+    real_names = real_table.schema.names
     kinds, schema = _categorical_columns(
-        real_table, categorical, str(real_path), target=target, drop=drop
+        real_table,
+        categorical,
+        str(real_path),
+        target=target,
+        drop=[name for name in drop or [] if name in real_names],
     )
+    left_out = list(dict.fromkeys([*schema.dropped, *(drop or [])]))
     real_table, synthetic_table, train_table = (
-        _without(table, schema.dropped)
-        for table in (real_table, synthetic_table, train_table)
+        _without(table, left_out) for table in tables
     )
     report = build_report(
         _frame(real_table),
@@ -176,7 +194,7 @@ def report_files(
         target=target,
         seed=seed,
     )
-    report["settings"]["left_out"] = list(schema.dropped)
+    report["settings"]["left_out"] = left_out
     report["inputs"] = {
         "corrgan_version": __version__,
         "real": _describe(real_path, real_table.num_rows, "real"),

@@ -222,7 +222,10 @@ def test_constant_column_gives_none_and_the_report_is_strict_json():
     synthetic_pairs = upper_pairs(pearson["synthetic"])
     assert synthetic_pairs[("x", "count")] is None
     assert upper_pairs(pearson["delta"])[("x", "count")] is None
-    assert pearson["error"]["n_undefined_pairs"] == 3
+    # the real table defines those pairs: they count as a synthetic value of 0
+    assert pearson["error"]["n_undefined_pairs"] == 0
+    assert pearson["error"]["n_candidate_undefined_pairs"] == 3
+    assert pearson["error"]["n_pairs"] == 6
 
 
 # determinism and subsampling

@@ -113,7 +113,7 @@ def test_report_leaves_out_identifiers_and_dropped_columns(tmp_path, run_cli):
 
     unknown = run_cli(*base, "--drop", "nope")
     assert unknown.exit_code == 2
-    assert "--drop names column(s) not in" in unknown.stderr
+    assert "--drop names column(s) that no table has: nope" in unknown.stderr
 
 
 def test_report_reads_a_semicolon_csv_with_decimal_commas(tmp_path, run_cli):
@@ -128,3 +128,95 @@ def test_report_reads_a_semicolon_csv_with_decimal_commas(tmp_path, run_cli):
     summary = json.loads(out.read_text())["summary"]["synthetic"]
     assert summary["pearson_mean_abs_delta"] < 1e-9
     assert summary["column_shapes"] == 1.0
+
+
+def test_report_drop_takes_a_column_only_the_synthetic_table_has(tmp_path, run_cli):
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.parquet"
+    pq.write_table(_table(300, 0), real)
+    pq.write_table(
+        _table(300, 1).append_column("extra", pa.array([1.0] * 300)), synthetic
+    )
+    out = tmp_path / "r.json"
+    base = ["report", "--real", real, "--synthetic", synthetic, "--json", out]
+    assert run_cli(*base).exit_code == 2
+    result = run_cli(*base, "--drop", "extra")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(out.read_text())["settings"]["left_out"] == ["extra"]
+
+
+def test_report_refuses_to_write_its_json_over_an_input(tmp_path, run_cli):
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.parquet"
+    pq.write_table(_table(300, 0), real)
+    pq.write_table(_table(300, 1), synthetic)
+    before = real.read_bytes()
+    result = run_cli("report", "--real", real, "--synthetic", synthetic, "--json", real)
+    assert result.exit_code == 2
+    assert f"--json {real} would overwrite {real}, an input" in result.stderr
+    assert real.read_bytes() == before
+
+
+def test_a_collapsed_synthetic_column_never_improves_the_scores(tmp_path, run_cli):
+    # the same synthetic table, once as it is and once with x constant or empty
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.parquet"
+    pq.write_table(_table(400, 0), real)
+    table = _table(400, 1)
+    pq.write_table(table, synthetic)
+
+    def summary(path):
+        out = tmp_path / f"{path.stem}.json"
+        result = run_cli("report", "--real", real, "--synthetic", path, "--json", out)
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(out.read_text())
+        return report["summary"]["synthetic"], report["synthetic"]
+
+    healthy, _ = summary(synthetic)
+    for name, values in (
+        ("constant", pa.array([0.5] * 400)),
+        ("empty", pa.nulls(400, pa.float64())),
+    ):
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(table.set_column(0, "x", values), path)
+        broken, card = summary(path)
+        pearson = card["correlations"]["pearson"]["error"]
+        assert pearson["n_candidate_undefined_pairs"] == 1
+        # x and y correlate strongly in the real table: losing that pair costs
+        assert (
+            broken["pearson_mean_abs_delta"] > healthy["pearson_mean_abs_delta"] + 0.5
+        )
+        assert broken["column_shapes"] < healthy["column_shapes"]
+
+
+def test_report_refuses_infinite_synthetic_values(tmp_path, run_cli):
+    real, synthetic = tmp_path / "real.parquet", tmp_path / "syn.parquet"
+    pq.write_table(_table(300, 0), real)
+    x = np.arange(300.0)
+    x[5] = np.inf
+    pq.write_table(_table(300, 1).set_column(0, "x", pa.array(x)), synthetic)
+    out = tmp_path / "r.json"
+    result = run_cli("report", "--real", real, "--synthetic", synthetic, "--json", out)
+    assert result.exit_code == 2
+    assert "Column 'x' holds +-inf in the synthetic table" in result.stderr
+    assert "Warning" not in result.stderr
+    assert not out.exists()
+
+
+def test_report_prints_no_library_warnings(tmp_path, run_cli):
+    # an integer target with a class for nearly every row makes scikit-learn
+    # warn; the report's output stays its own lines
+    rng = np.random.default_rng(0)
+    frames = []
+    for seed in (0, 1, 2):
+        rng = np.random.default_rng(seed)
+        frames.append(
+            pa.table({"x": rng.normal(size=60), "k": pa.array(rng.integers(0, 40, 60))})
+        )
+    paths = []
+    for name, table in zip(("real", "syn", "train"), frames, strict=True):
+        paths.append(tmp_path / f"{name}.parquet")
+        pq.write_table(table, paths[-1])
+    result = run_cli(
+        "report", "--real", paths[0], "--synthetic", paths[1], "--train", paths[2],
+        "--target", "k", "--categorical", "k", "--json", tmp_path / "r.json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr

@@ -168,15 +168,22 @@ def matrix_error(
 ) -> dict[str, Any]:
     """How far a candidate matrix is from the real one, over the upper triangle.
 
-    With ``delta = candidate - real`` over pairs ``i < j`` defined in both:
-    ``mean_abs_delta`` is the mean of ``|delta|``, ``max_abs_delta`` its
-    largest value (``max_abs_delta_pair`` names the pair) and ``frobenius`` is
-    the Frobenius norm of the full difference matrix, ``sqrt(2 * sum delta^2)``.
-    Pairs undefined on either side are counted in ``n_undefined_pairs``.
+    With ``delta = candidate - real`` over pairs ``i < j`` that the real
+    table defines: ``mean_abs_delta`` is the mean of ``|delta|``,
+    ``max_abs_delta`` its largest value (``max_abs_delta_pair`` names the
+    pair) and ``frobenius`` is the Frobenius norm of the full difference
+    matrix, ``sqrt(2 * sum delta^2)``. A pair the candidate leaves undefined
+    (a constant or empty column) counts with a candidate value of 0, no
+    association, so that a collapsed column never improves the score; those
+    pairs are also counted in ``n_candidate_undefined_pairs``. Pairs the real
+    table leaves undefined are counted in ``n_undefined_pairs`` and skipped.
     """
     upper_rows, upper_cols = np.triu_indices(len(names), k=1)
-    delta = candidate[upper_rows, upper_cols] - real[upper_rows, upper_cols]
-    defined = ~np.isnan(delta)
+    real_upper = real[upper_rows, upper_cols]
+    candidate_upper = candidate[upper_rows, upper_cols]
+    defined = ~np.isnan(real_upper)
+    collapsed = defined & np.isnan(candidate_upper)
+    delta = np.where(collapsed, 0.0, candidate_upper) - real_upper
     result: dict[str, Any] = {
         "mean_abs_delta": None,
         "max_abs_delta": None,
@@ -184,6 +191,7 @@ def matrix_error(
         "frobenius": None,
         "n_pairs": int(defined.sum()),
         "n_undefined_pairs": int((~defined).sum()),
+        "n_candidate_undefined_pairs": int(collapsed.sum()),
     }
     if not defined.any():
         return result

@@ -16,6 +16,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from corrgan.errors import CorrganError
@@ -149,6 +150,18 @@ def _column_kind(
     return "numeric"
 
 
+def _check_finite(name: str, tables: dict[str, pd.DataFrame]) -> None:
+    for role, table in tables.items():
+        values = table[name]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        if np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
+            raise CorrganError(
+                f"Column '{name}' holds +-inf in the {role} table; replace those "
+                "values with finite numbers or nulls, or leave the column out."
+            )
+
+
 def check_tables(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
@@ -201,6 +214,8 @@ def check_tables(
     for name in columns:
         kinds = {role: value_kind(table[name]) for role, table in tables.items()}
         kind = _column_kind(name, kinds, listed)
+        if kind == "numeric":
+            _check_finite(name, tables)
         specs.append(ColumnSpec(name=str(name), kind=kind, key=name))
 
     # the target, when given, is one of the categorical columns

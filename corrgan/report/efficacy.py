@@ -16,6 +16,7 @@ counts as an F1 of zero for that class.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -127,7 +128,10 @@ def train_and_test(
         )
         # one thread: these fits are small, and OpenMP threads that compete
         # with other work for the cores can run tens of times slower
-        with threadpool_limits(limits=1, user_api="openmp"):
+        # scikit-learn's hints (many classes for few rows, say) are no
+        # problem of the report's, and must not break its one-line output
+        with threadpool_limits(limits=1, user_api="openmp"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
             model.fit(_features(train, schema, names, maps), train_labels)
             predicted = model.predict(_features(test, schema, names, maps))
     return {

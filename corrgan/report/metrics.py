@@ -55,8 +55,9 @@ def _floats(values: Sequence) -> np.ndarray:
 def ks_complement(real: Sequence[float], synthetic: Sequence[float]) -> float | None:
     """KSComplement: one minus the two-sample Kolmogorov-Smirnov statistic.
 
-    ``1 - sup_x |F_r(x) - F_s(x)|`` with nulls dropped; None when either side
-    has no values.
+    ``1 - sup_x |F_r(x) - F_s(x)|`` with nulls dropped; None when the real
+    side has no values, 0 when only the synthetic side has none (it
+    reproduces nothing of the column).
     """
     return ks_complement_values(_floats(real), _floats(synthetic))
 
@@ -65,8 +66,10 @@ def ks_complement_values(real: np.ndarray, synthetic: np.ndarray) -> float | Non
     """KSComplement on float64 arrays (NaN is dropped)."""
     real = np.sort(real[~np.isnan(real)])
     synthetic = np.sort(synthetic[~np.isnan(synthetic)])
-    if len(real) == 0 or len(synthetic) == 0:
+    if len(real) == 0:
         return None
+    if len(synthetic) == 0:
+        return 0.0
     # both empirical CDFs are step functions that only jump at the pooled
     # values, so the supremum is reached at one of them
     points = np.concatenate([real, synthetic])

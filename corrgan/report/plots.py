@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,11 @@ def _save(figure: Figure, path: Path) -> Path:
     # plain open keeps the usual permissions (tempfile's files are private)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        figure.savefig(temporary, format="png", dpi=110)
+        # a glyph the font lacks (CJK names) or a layout that does not fit
+        # (very long names) still draws; matplotlib's warnings say nothing new
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+            figure.savefig(temporary, format="png", dpi=110)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
