@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from accelerate.utils import broadcast_object_list
 
-from corrgan.config import RunConfig
+from corrgan.config import RunConfig, label
 from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
 from corrgan.errors import CorrganError
 from corrgan.io import (
@@ -183,6 +183,61 @@ def _prepare_data(
     return train, test, transform
 
 
+# what a resumed run may set differently: its budget and its bookkeeping
+RESUMABLE_CHANGES = frozenset(
+    {
+        "steps",
+        "epochs",
+        "auto_steps",
+        "auto_max_epochs",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "log_every",
+        "probe_rows",
+        "mixed_precision",
+        "log_with",
+        "threads",
+    }
+)
+
+
+def check_resumable(config: RunConfig, run_dir: Path) -> None:
+    """Refuse to resume a run with settings that would change what it learns.
+
+    The splits, the transform and the weights come from the run directory, so
+    a new --data, --target or --seed would be recorded in config.json but not
+    used, and a new batch size or loss weight would change the run halfway.
+    """
+    saved_path = run_dir / "config.json"
+    saved = RunConfig.from_dict(
+        json.loads(saved_path.read_text()), where=str(saved_path)
+    ).to_dict()
+    changed = []
+    for section, values in config.to_dict().items():
+        for key, value in values.items():
+            before = saved[section][key]
+            if key in RESUMABLE_CHANGES or value == before:
+                continue
+            if key == "data" and _same_file(value, before):
+                continue
+            changed.append(f"{label(key)} {value!r} (the run has {before!r})")
+    if changed:
+        raise CorrganError(
+            f"--resume continues {run_dir} with the settings it started with, "
+            f"and these differ from its config.json: {'; '.join(changed)}; leave "
+            "them out to resume, or start a new run with another --out"
+        )
+
+
+def _same_file(first: str | None, second: str | None) -> bool:
+    if first is None or second is None:
+        return False
+    try:
+        return Path(first).samefile(second)
+    except OSError:
+        return False
+
+
 def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcome:
     """Train a model as ``config`` says and leave a complete run directory."""
     if resume and out is None:
@@ -194,6 +249,11 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
         )
     if out is not None:
         check_output_folder(out, fix="pick another --out for the run directory")
+    # the built-in table comes with its class column as the target
+    if config.data.data is None and config.data.target is None:
+        config.data.target = DEFAULT_TARGET
+    if resume and (out / "config.json").exists():
+        check_resumable(config, out)
     run_dir = out
 
     # one process picks the run directory; the others follow it

@@ -217,6 +217,29 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
     assert (tmp_path / "run" / "generator.safetensors").read_bytes() == before
 
 
+def test_resuming_with_settings_that_change_the_run_is_refused(tmp_path):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=2, checkpoint_every=1), run_dir, resume=False)
+    before = (run_dir / "config.json").read_text()
+    changed = _config(steps=4, seed=9, corr_weight=1.0)
+    with pytest.raises(CorrganError) as caught:
+        run_training(changed, run_dir, resume=True)
+    message = str(caught.value)
+    assert "seed (--seed) 9 (the run has 0)" in message
+    assert "corr_weight (--corr-weight) 1.0 (the run has 10.0)" in message
+    assert (run_dir / "config.json").read_text() == before
+
+    # another data file is refused too; the budget and bookkeeping may change
+    other = _config(steps=4)
+    other.data.data = str(tmp_path / "elsewhere.csv")
+    with pytest.raises(CorrganError, match="data \\(--data\\)"):
+        run_training(other, run_dir, resume=True)
+    resumed = run_training(_config(steps=4, log_every=1), run_dir, resume=True)
+    assert resumed.result.steps_done == 4
+
+
 def test_cpu_threads_share_the_cores_among_local_processes(monkeypatch):
     from corrgan.training import cpu_threads
 
