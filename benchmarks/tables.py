@@ -229,11 +229,35 @@ def speed_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def threads_table(result: dict[str, Any]) -> str:
+    """Training ms/step by load and thread count, and each against 1 thread."""
+    lines = [
+        "| beside the training | threads | ms/step | median interval | worst interval "
+        "| speed vs 1 thread |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    single = {
+        run["load"]: run["mean_ms_per_step"]
+        for run in result["runs"]
+        if run["threads"] == 1
+    }
+    for run in result["runs"]:
+        ratio = single[run["load"]] / run["mean_ms_per_step"]
+        lines.append(
+            f"| {run['load']} | {run['threads']} | {run['mean_ms_per_step']:.1f} "
+            f"| {run['median_interval_ms_per_step']:.1f} "
+            f"| {run['worst_interval_ms_per_step']:.1f} | {ratio:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def render(path: Path, convergence: bool = False) -> str:
     """The tables of one result file, with the command that produced it."""
     result = json.loads(path.read_text())
     parts = [f"Command: `{result.get('command', '?')}`", ""]
-    if result.get("benchmark") == "speed":
+    if result.get("benchmark") == "threads":
+        parts.append(threads_table(result))
+    elif result.get("benchmark") == "speed":
         parts += [speed_table(result), ""]
         for name, target in result.get("targets", {}).items():
             if target.get("value") is not None:

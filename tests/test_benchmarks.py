@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import common, fidelity
+from benchmarks import common, fidelity, tables
 from benchmarks.datasets import (
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
@@ -328,3 +328,16 @@ def test_threads_benchmark_runs_each_count_and_stops_its_busy_process(
     # the competing loop is gone, and the workers left no run directory
     assert psutil.Process().children(recursive=True) == []
     assert not list(tmp_path.glob("threads-*"))
+
+
+def test_threads_table_compares_each_run_with_one_thread_under_its_load():
+    runs = [
+        {"load": load, "threads": threads, "mean_ms_per_step": ms,
+         "median_interval_ms_per_step": ms, "worst_interval_ms_per_step": ms + 1}
+        for load, threads, ms in [("idle", 1, 40.0), ("idle", 2, 32.0),
+                                  ("busy", 1, 40.0), ("busy", 2, 50.0)]
+    ]  # fmt: skip
+    table = tables.threads_table({"runs": runs}).splitlines()
+    assert table[2] == "| idle | 1 | 40.0 | 40.0 | 41.0 | 1.00x |"
+    assert table[3] == "| idle | 2 | 32.0 | 32.0 | 33.0 | 1.25x |"
+    assert table[5] == "| busy | 2 | 50.0 | 50.0 | 51.0 | 0.80x |"
