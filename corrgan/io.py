@@ -48,9 +48,10 @@ MAX_BINARY_DETAIL_CHARS = 60
 class TableSource:
     """A table on disk: its schema, row count, samples and batches.
 
-    A Parquet dataset is read lazily, file by file. A CSV is parsed once into
-    Arrow memory (about the size of the numbers it holds); convert a CSV that
-    does not fit in memory to Parquet first.
+    A Parquet dataset is read lazily, file by file. A CSV is parsed into
+    Arrow memory (about the size of the numbers it holds; its text columns
+    are parsed a second time, see :func:`_read_csv`); convert a CSV that does
+    not fit in memory to Parquet first.
 
     Args:
         path: a Parquet file, a directory of Parquet files read as one dataset,
