@@ -211,6 +211,15 @@ def _infer_kind(
                 "categorical; leave it as datetime or remove it with --drop"
             )
         _check_category_count(name, arrow_type, distinct, config, where, command)
+        if name == config.target and distinct > non_null / 2:
+            logger.warning(
+                "--target %s has %d classes in %d rows of %s: within-class "
+                "errors and efficacy need several rows of each class",
+                name,
+                distinct,
+                non_null,
+                where,
+            )
         return "categorical"
     if name in config.continuous:
         if not _is_number(arrow_type):

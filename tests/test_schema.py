@@ -324,3 +324,15 @@ def test_categorical_floats_with_nan_and_decimals_are_refused():
     decimals = pa.table({"d": pa.array([decimal.Decimal("1.5")] * 30)})
     with pytest.raises(CorrganError, match="decimals"):
         infer_schema(decimals, DataConfig(categorical=["d"]), "t.csv")
+
+
+def test_a_target_with_a_class_for_nearly_every_row_is_warned_about(caplog):
+    table = pa.table({"id": pa.array(np.arange(ROWS) % (ROWS - 2)), "x": np.ones(ROWS)})
+    schema = infer_schema(table, DataConfig(target="id"), "t.csv")
+    assert schema.columns[0].kind == "categorical"
+    assert f"--target id has {ROWS - 2} classes in {ROWS} rows of t.csv" in caplog.text
+    caplog.clear()
+    infer_schema(
+        pa.table({"k": pa.array(np.arange(ROWS) % 3)}), DataConfig(target="k"), "t"
+    )
+    assert "classes in" not in caplog.text
