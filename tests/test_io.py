@@ -397,11 +397,13 @@ def test_the_row_index_pandas_stored_is_left_out_and_a_named_one_kept(tmp_path):
     import pandas as pd
 
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "cat": list("abab")})
-    unnamed = tmp_path / "filtered.parquet"
-    frame[frame.x > 1].to_parquet(unnamed)
+    # rows out of order: an index that is no range, so pandas stores it
+    unnamed = tmp_path / "shuffled.parquet"
+    frame.iloc[[3, 1, 0]].to_parquet(unnamed)
     assert "__index_level_0__" in pq.read_schema(unnamed).names
     source = TableSource(unnamed)
     assert source.schema.names == ["x", "cat"]
+    assert source.read().column("x").to_pylist() == [4.0, 2.0, 1.0]
     for table in (source.read(), source.sample(2, 0), *source.iter_batches(2)):
         assert table.schema.names == ["x", "cat"]
         # no pandas metadata, so to_pandas makes no column an index
