@@ -9,10 +9,12 @@ steps: on an otherwise idle machine; beside one CPU-bound process at the
 same priority (a pure-Python loop standing in for a browser tab, a notebook
 kernel or a second job); beside the same process at the lowest priority
 (``nice 19``); beside one such process per core (a machine that other jobs
-already fill); and beside another PyTorch job at torch's defaults (all
-cores, small matrix products), as when two trainings share a machine. Each
-run is a fresh process; ms/step comes from the loop's own clock (no report
-is built).
+already fill); beside another PyTorch job at torch's defaults (all cores,
+small matrix products), as when two trainings share a machine; and beside a
+process that works in bursts of a millisecond with a millisecond's sleep
+between them (as a package install or a test suite does). Each run is a
+fresh process; ms/step comes from the loop's own clock (no report is
+built).
 
 Example: python -m benchmarks.threads --out benchmarks/results/threads.json
 """
@@ -41,6 +43,16 @@ BUSY_LOOP = "while True:\n    pass\n"
 TORCH_JOB = (
     "import torch\na = torch.randn(256, 256)\nwhile True:\n    a = torch.tanh(a @ a)\n"
 )
+# work in short bursts, a millisecond on and a millisecond off, as a package
+# install, a test suite or an editor's background work does
+BURSTS = (
+    "import time\n"
+    "while True:\n"
+    "    started = time.perf_counter()\n"
+    "    while time.perf_counter() - started < 0.001:\n"
+    "        pass\n"
+    "    time.sleep(0.001)\n"
+)
 # what runs beside the training process: how many of which program (None:
 # one per usable core) at which niceness
 LOADS: dict[str, tuple[int | None, str, int]] = {
@@ -49,6 +61,7 @@ LOADS: dict[str, tuple[int | None, str, int]] = {
     "busy_nice19": (1, BUSY_LOOP, 19),
     "saturated": (None, BUSY_LOOP, 0),
     "torch_job": (1, TORCH_JOB, 0),
+    "bursts": (1, BURSTS, 0),
 }
 
 
