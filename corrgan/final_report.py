@@ -167,7 +167,7 @@ def report_files(
     # --drop may name a column of any table: one the synthetic table has in
     # excess is left out like one of the real table
     tables = [real_table, synthetic_table, train_table]
-    present = {name for table in tables if table for name in table.schema.names}
+    present = {n for table in tables if table is not None for n in table.schema.names}
     missing = [name for name in drop or [] if name not in present]
     if missing:
         raise CorrganError(
