@@ -71,8 +71,20 @@ class TableSource:
                 files = _parquet_files(self.path)
                 # a dataset fails on duplicate names with a misleading message,
                 # and silently takes the first file's columns for all of them
-                _check_parquet_schemas(self.path, files)
-                self._dataset = pa_ds.dataset(files, format="parquet")
+                unified = _check_parquet_schemas(self.path, files)
+                # year=2020/month=1/part.parquet: the folders hold columns too
+                hive = isinstance(files, list) and any(
+                    "=" in part
+                    for file in files
+                    for part in Path(file).relative_to(self.path).parts[:-1]
+                )
+                self._dataset = pa_ds.dataset(
+                    files,
+                    format="parquet",
+                    schema=None if hive else unified,
+                    partitioning="hive" if hive else None,
+                    partition_base_dir=str(self.path) if hive else None,
+                )
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as err:
@@ -177,16 +189,36 @@ def _parquet_files(path: Path) -> Path | list[str]:
     ]
 
 
-def _check_parquet_schemas(path: Path, files: Path | list[str]) -> None:
-    """Every file of a dataset has the same column names, each once.
+def _type_family(arrow_type: pa.DataType) -> str:
+    """Types that one column may hold in different files of a dataset."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        return "number"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "text"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    return str(arrow_type)
 
-    Types may differ where Arrow can unify them (int64 and double); columns
-    may come in another order.
+
+def _check_parquet_schemas(path: Path, files: Path | list[str]) -> pa.Schema | None:
+    """Every file of a dataset has the same column names, each once, and
+    each column the same kind of values in every file.
+
+    Columns may come in another order. A column of integers in one file and
+    floats (or integers of another width) in another is read as float64
+    (int64) from all of them: the schema to read with is returned, or None
+    when the first file's schema serves.
     """
     paths = [files] if isinstance(files, (str, Path)) else files
     first: tuple[str, list[str]] | None = None
+    types: dict[str, dict[str, pa.DataType]] = {}
     for file in paths:
-        names = pq.read_schema(file).names
+        schema = pq.read_schema(file)
+        for field in schema:
+            types.setdefault(field.name, {})[str(file)] = field.type
+        names = schema.names
         _check_unique_names(names, Path(file))
         empty = [i + 1 for i, name in enumerate(names) if not name.strip()]
         if empty:
@@ -209,6 +241,29 @@ def _check_parquet_schemas(path: Path, files: Path | list[str]) -> None:
                 f"{' and '.join(differences)}; give every file of a dataset the "
                 "same columns, or point at one file"
             )
+
+    # one kind of values per column; numbers of several types are widened
+    widened = {}
+    for name, by_file in types.items():
+        if len({str(kind) for kind in by_file.values()}) == 1:
+            continue
+        families = {_type_family(kind) for kind in by_file.values()}
+        if len(families) > 1:
+            shown = "; ".join(f"{kind} in {file}" for file, kind in by_file.items())
+            raise CorrganError(
+                f"column {name!r} holds different kinds of values in the files of "
+                f"{path}: {shown}; write it with one type in every file"
+            )
+        if families == {"number"}:
+            floating = any(pa.types.is_floating(kind) for kind in by_file.values())
+            widened[name] = pa.float64() if floating else pa.int64()
+    if not widened or first is None:
+        return None
+    base = pq.read_schema(first[0])
+    return pa.schema(
+        [pa.field(field.name, widened.get(field.name, field.type)) for field in base],
+        metadata=base.metadata,
+    )
 
 
 def _pandas_index_columns(schema: pa.Schema) -> list[str]:
@@ -308,6 +363,12 @@ def _detect_format(path: Path) -> str:
             "directory of Parquet files, or CSV file)"
         )
     if path.is_dir():
+        if (path / "model.json").is_file() or (path / "train.parquet").is_file():
+            raise CorrganError(
+                f"{path} is a corrgan run directory, not a table: reading it "
+                "whole would mix its splits and its synthetic rows; pass "
+                f"{path / 'train.parquet'} or {path / 'test.parquet'}"
+            )
         if not any(path.rglob("*.parquet")):
             raise CorrganError(
                 f"directory {path} holds no *.parquet files; point at a Parquet "

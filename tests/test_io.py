@@ -519,3 +519,33 @@ def test_make_folder_refuses_a_file_and_names_the_fix(tmp_path):
 def test_check_output_folder_creates_nothing(tmp_path):
     assert check_output_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_files_may_differ_in_number_types_but_not_in_kind(tmp_path):
+    widths = tmp_path / "widths"
+    widths.mkdir()
+    pq.write_table(pa.table({"x": pa.array([1, 2], pa.int32())}), widths / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array([1.5, 2.5])}), widths / "b.parquet")
+    assert read_table(widths).column("x").to_pylist() == [1.0, 2.0, 1.5, 2.5]
+
+    kinds = tmp_path / "kinds"
+    kinds.mkdir()
+    pq.write_table(pa.table({"x": pa.array([1, 2])}), kinds / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array(["u", "v"])}), kinds / "b.parquet")
+    with pytest.raises(CorrganError, match="column 'x' holds different kinds"):
+        TableSource(kinds)
+
+
+def test_hive_partition_folders_are_columns(tmp_path):
+    for year in (2020, 2021):
+        folder = tmp_path / "data" / f"year={year}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({"x": [1.0, 2.0]}), folder / "part.parquet")
+    table = read_table(tmp_path / "data")
+    assert sorted(table.schema.names) == ["x", "year"]
+    assert sorted(table.column("year").to_pylist()) == [2020, 2020, 2021, 2021]
+
+
+def test_a_run_directory_is_not_read_as_a_table(trained_run):
+    with pytest.raises(CorrganError, match="is a corrgan run directory, not a table"):
+        TableSource(trained_run.run_dir)
