@@ -26,6 +26,15 @@ from corrgan.errors import CorrganError
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.json"
+# the weights files every checkpoint of a Trainer holds, one per stem
+CHECKPOINT_PARTS = (
+    "generator",
+    "critic",
+    "ema",
+    "generator_optimizer",
+    "critic_optimizer",
+    "random",
+)
 _STEP_DIR = re.compile(r"^step-(\d{6,})$")
 
 
@@ -118,14 +127,23 @@ def latest_checkpoint(directory: Path) -> Path | None:
 
 def load_checkpoint(path: Path) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
     """Read a checkpoint's tensors (by file stem) and its training state."""
+    damaged = (
+        f"checkpoint {path} is damaged ({{}}); delete that folder to resume from "
+        "an older checkpoint, or train without --resume"
+    )
     try:
         state = json.loads((path / STATE_FILE).read_text())
         tensors = {
             file.stem: load_file(file) for file in sorted(path.glob("*.safetensors"))
         }
     except (OSError, ValueError) as err:
-        raise CorrganError(
-            f"checkpoint {path} is damaged ({err}); delete it to resume from an "
-            "older one, or train without --resume"
-        ) from None
+        raise CorrganError(damaged.format(err)) from None
+    except Exception as err:  # safetensors' own error for a truncated file
+        if type(err).__name__ != "SafetensorError":
+            raise
+        raise CorrganError(damaged.format(err)) from None
+    missing = sorted(set(CHECKPOINT_PARTS) - set(tensors))
+    if missing:
+        files = ", ".join(f"{name}.safetensors" for name in missing)
+        raise CorrganError(damaged.format(f"{files} missing"))
     return tensors, state

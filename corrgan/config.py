@@ -345,10 +345,19 @@ def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
     values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
+        if path.is_dir():
+            raise CorrganError(
+                f"config file {path} is a folder; pass the TOML file itself"
+            )
         try:
-            values = tomllib.loads(path.read_text())
+            # utf-8-sig: a byte-order mark (Windows editors write one) is no TOML
+            values = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise CorrganError(f"config file {path} does not exist") from None
+        except UnicodeDecodeError:
+            raise CorrganError(
+                f"config file {path} is not UTF-8 text; save it as UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as err:
             raise CorrganError(f"config file {path} is not valid TOML: {err}") from None
         _check_sections(values, str(path))

@@ -225,7 +225,8 @@ def check_resumable(config: RunConfig, run_dir: Path) -> None:
         raise CorrganError(
             f"--resume continues {run_dir} with the settings it started with, "
             f"and these differ from its config.json: {'; '.join(changed)}; leave "
-            "them out to resume, or start a new run with another --out"
+            "them out of the flags and --config file to resume, or start a new "
+            "run with another --out"
         )
 
 
@@ -284,6 +285,13 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
             train.num_rows,
             test.num_rows,
             transform.width,
+        )
+        # `accelerate launch --cpu --num_processes 2` starts one process: say
+        # how many train, so that a launch that did not spread is visible
+        logger.info(
+            "training on %d process(es), device %s",
+            accelerator.num_processes,
+            accelerator.device,
         )
     accelerator.wait_for_everyone()
     if config.train.log_with:

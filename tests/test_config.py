@@ -547,3 +547,11 @@ def test_a_bad_flag_on_resume_names_the_flag_not_the_saved_config(tmp_path, run_
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: log_every (--log-every) must be >= 1"), line
     assert "config.json" not in line
+
+
+def test_a_config_folder_and_a_byte_order_mark(tmp_path):
+    with pytest.raises(CorrganError, match="is a folder; pass the TOML file"):
+        load_config(tmp_path, {})
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeff[train]\nsteps = 7\n".encode())
+    assert load_config(path, {}).train.steps == 7

@@ -220,3 +220,17 @@ def test_report_prints_no_library_warnings(tmp_path, run_cli):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "Warning" not in result.stderr
+
+
+def test_plots_of_a_constant_column_far_from_zero(tmp_path, run_cli):
+    # 1e16 (or a date) everywhere leaves no room for 30 finite bins
+    table = _table(100, 0).append_column("big", pa.array([1e16] * 100))
+    real = tmp_path / "real.parquet"
+    pq.write_table(table, real)
+    plots = tmp_path / "plots"
+    result = run_cli(
+        "report", "--real", real, "--synthetic", real, "--json", tmp_path / "r.json",
+        "--plots", plots,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert len(list(plots.glob("*.png"))) >= 4

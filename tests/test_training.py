@@ -240,6 +240,24 @@ def test_resuming_with_settings_that_change_the_run_is_refused(tmp_path):
     assert resumed.result.steps_done == 4
 
 
+def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=2, checkpoint_every=1), run_dir, resume=False)
+    newest = latest_checkpoint(run_dir / "checkpoints")
+    (newest / "generator.safetensors").unlink()
+    with pytest.raises(CorrganError, match="generator.safetensors missing"):
+        run_training(_config(steps=4), run_dir, resume=True)
+    (newest / "critic.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(CorrganError, match="is damaged"):
+        run_training(_config(steps=4), run_dir, resume=True)
+
+
+def test_the_log_says_how_many_processes_train(trained_run):
+    assert "training on 1 process(es), device cpu" in trained_run.result.stderr
+
+
 def test_cpu_threads_share_the_cores_among_local_processes(monkeypatch):
     from corrgan.training import cpu_threads
 

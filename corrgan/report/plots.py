@@ -124,7 +124,14 @@ def _numeric_panel(axes: Axes, name: str, real: np.ndarray, synthetic: np.ndarra
         axes.text(0.5, 0.5, "no values", ha="center", transform=axes.transAxes)
         axes.set_title(name)
         return
-    edges = np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS)
+    try:
+        edges = np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS)
+    except ValueError:
+        # a constant column far from zero (a date, 1e16) leaves no room for
+        # 30 finite-sized bins: one bin around the value shows it as it is
+        low, high = float(pooled.min()), float(pooled.max())
+        spread = max(abs(low), 1.0) * 1e-6
+        edges = np.array([low - spread, high + spread])
     axes.hist(real, bins=edges, density=True, color=REAL_COLOR, alpha=0.55)
     axes.hist(
         synthetic, bins=edges, density=True, histtype="step", color=SYNTHETIC_COLOR
