@@ -363,7 +363,10 @@ def _detect_format(path: Path) -> str:
             "directory of Parquet files, or CSV file)"
         )
     if path.is_dir():
-        if (path / "model.json").is_file() or (path / "train.parquet").is_file():
+        # what corrgan train writes there (a folder of a user's own
+        # train.parquet and test.parquet is a dataset like any other)
+        written = [path / name for name in ("config.json", "transform.json")]
+        if (path / "model.json").is_file() or all(f.is_file() for f in written):
             raise CorrganError(
                 f"{path} is a corrgan run directory, not a table: reading it "
                 "whole would mix its splits and its synthetic rows; pass "

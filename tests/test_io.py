@@ -546,6 +546,10 @@ def test_hive_partition_folders_are_columns(tmp_path):
     assert sorted(table.column("year").to_pylist()) == [2020, 2020, 2021, 2021]
 
 
-def test_a_run_directory_is_not_read_as_a_table(trained_run):
+def test_a_run_directory_is_not_read_as_a_table(trained_run, tmp_path):
     with pytest.raises(CorrganError, match="is a corrgan run directory, not a table"):
         TableSource(trained_run.run_dir)
+    # a user's own folder of splits is a dataset like any other
+    for name in ("train", "test"):
+        pq.write_table(pa.table({"x": [1.0, 2.0]}), tmp_path / f"{name}.parquet")
+    assert read_table(tmp_path).num_rows == 4
