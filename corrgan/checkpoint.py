@@ -15,10 +15,12 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from corrgan.errors import CorrganError
@@ -26,15 +28,6 @@ from corrgan.errors import CorrganError
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.json"
-# the weights files every checkpoint of a Trainer holds, one per stem
-CHECKPOINT_PARTS = (
-    "generator",
-    "critic",
-    "ema",
-    "generator_optimizer",
-    "critic_optimizer",
-    "random",
-)
 _STEP_DIR = re.compile(r"^step-(\d{6,})$")
 
 
@@ -125,8 +118,14 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def load_checkpoint(path: Path) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
-    """Read a checkpoint's tensors (by file stem) and its training state."""
+def load_checkpoint(
+    path: Path, parts: Iterable[str] = ()
+) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
+    """Read a checkpoint's tensors (by file stem) and its training state.
+
+    ``parts`` are the stems the caller needs; one without its file is an
+    error, as a file safetensors cannot read is.
+    """
     damaged = (
         f"checkpoint {path} is damaged ({{}}); delete that folder to resume from "
         "an older checkpoint, or train without --resume"
@@ -136,13 +135,9 @@ def load_checkpoint(path: Path) -> tuple[dict[str, dict[str, torch.Tensor]], dic
         tensors = {
             file.stem: load_file(file) for file in sorted(path.glob("*.safetensors"))
         }
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, SafetensorError) as err:
         raise CorrganError(damaged.format(err)) from None
-    except Exception as err:  # safetensors' own error for a truncated file
-        if type(err).__name__ != "SafetensorError":
-            raise
-        raise CorrganError(damaged.format(err)) from None
-    missing = sorted(set(CHECKPOINT_PARTS) - set(tensors))
+    missing = sorted(set(parts) - set(tensors))
     if missing:
         files = ", ".join(f"{name}.safetensors" for name in missing)
         raise CorrganError(damaged.format(f"{files} missing"))

@@ -63,7 +63,6 @@ class TableSource:
         self.format = _detect_format(self.path)
         self._table: pa.Table | None = None
         self._dataset: pa_ds.Dataset | None = None
-        self._columns: list[str] | None = None
         try:
             if self.format == "csv":
                 self._table = _read_csv(self.path)
@@ -91,22 +90,13 @@ class TableSource:
             raise CorrganError(_open_error(self.path, self.format, err)) from None
         if self._table is not None:
             self.num_rows = self._table.num_rows
-            self.schema: pa.Schema = self._table.schema
         else:
-            self.schema = self._dataset.schema
-            index = _pandas_index_columns(self.schema)
-            if index:
-                logger.info(
-                    "%s: leaving out %s, the row index pandas stored with the data",
-                    self.path,
-                    ", ".join(index),
-                )
-                self._columns = [n for n in self.schema.names if n not in index]
-            self.schema = _without_pandas_metadata(
-                pa.schema([self.schema.field(n) for n in self._columns])
-                if self._columns is not None
-                else self.schema
+            self._dataset = self._dataset.replace_schema(
+                _without_pandas_index(self._dataset.schema, self.path)
             )
+        self.schema: pa.Schema = (
+            self._table.schema if self._table is not None else self._dataset.schema
+        )
         _check_unique_names(self.schema.names, self.path)
 
     @classmethod
@@ -123,10 +113,7 @@ class TableSource:
         """Return the whole table (or some of its columns) in memory."""
         if self._table is not None:
             return self._table.select(columns) if columns else self._table
-        columns = columns or self._columns
-        return self._guard(
-            lambda: _without_pandas_metadata(self._dataset.to_table(columns=columns))
-        )
+        return self._guard(lambda: self._dataset.to_table(columns=columns))
 
     def sample(self, max_rows: int, seed: int) -> pa.Table:
         """Return at most ``max_rows`` rows drawn without replacement, seeded.
@@ -139,11 +126,7 @@ class TableSource:
         indices = np.sort(rng.choice(self.num_rows, size=max_rows, replace=False))
         if self._table is not None:
             return self._table.take(indices)
-        return self._guard(
-            lambda: _without_pandas_metadata(
-                self._dataset.take(indices, columns=self._columns)
-            )
-        )
+        return self._guard(lambda: self._dataset.take(indices))
 
     def iter_batches(self, batch_rows: int = 65_536) -> Iterator[pa.Table]:
         """Yield the table in consecutive batches of at most ``batch_rows`` rows."""
@@ -152,12 +135,9 @@ class TableSource:
                 yield self._table.slice(start, batch_rows)
             return
         try:
-            batches = self._dataset.to_batches(
-                columns=self._columns, batch_size=batch_rows
-            )
-            for batch in batches:
+            for batch in self._dataset.to_batches(batch_size=batch_rows):
                 if batch.num_rows:
-                    yield _without_pandas_metadata(pa.Table.from_batches([batch]))
+                    yield pa.Table.from_batches([batch])
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
             raise CorrganError(
                 f"cannot read {self.path}: {_first_line(err)}; check that the "
@@ -212,7 +192,7 @@ def _check_parquet_schemas(path: Path, files: Path | list[str]) -> pa.Schema | N
     when the first file's schema serves.
     """
     paths = [files] if isinstance(files, (str, Path)) else files
-    first: tuple[str, list[str]] | None = None
+    first: tuple[str, pa.Schema] | None = None
     types: dict[str, dict[str, pa.DataType]] = {}
     for file in paths:
         schema = pq.read_schema(file)
@@ -227,10 +207,10 @@ def _check_parquet_schemas(path: Path, files: Path | list[str]) -> pa.Schema | N
                 "name before training on the file"
             )
         if first is None:
-            first = (str(file), names)
-        elif set(names) != set(first[1]):
-            extra = sorted(set(names) - set(first[1]))
-            missing = sorted(set(first[1]) - set(names))
+            first = (str(file), schema)
+        elif set(names) != set(first[1].names):
+            extra = sorted(set(names) - set(first[1].names))
+            missing = sorted(set(first[1].names) - set(names))
             differences = []
             if extra:
                 differences.append(f"{', '.join(extra)}, which {first[0]} lacks")
@@ -259,42 +239,40 @@ def _check_parquet_schemas(path: Path, files: Path | list[str]) -> pa.Schema | N
             widened[name] = pa.float64() if floating else pa.int64()
     if not widened or first is None:
         return None
-    base = pq.read_schema(first[0])
+    base = first[1]
     return pa.schema(
         [pa.field(field.name, widened.get(field.name, field.type)) for field in base],
         metadata=base.metadata,
     )
 
 
-def _pandas_index_columns(schema: pa.Schema) -> list[str]:
-    """Unnamed row indexes that pandas stored as columns (``__index_level_0__``).
-
-    A named index is data the user chose to keep, and stays a column.
+def _without_pandas_index(schema: pa.Schema, path: Path) -> pa.Schema:
+    """The schema to read a Parquet dataset with: no pandas metadata, so that
+    ``to_pandas`` turns no column into an index and every reader sees the same
+    columns, and no unnamed row index that pandas stored as a column
+    (``__index_level_0__``). A named index is data the user chose to keep,
+    and stays a column.
     """
+    metadata = dict(schema.metadata or {})
     try:
-        metadata = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+        pandas = json.loads(metadata.pop(b"pandas", b"{}"))
     except ValueError:
-        return []
-    stored = metadata.get("index_columns", []) if isinstance(metadata, dict) else []
-    return [
+        pandas = {}
+    stored = pandas.get("index_columns", []) if isinstance(pandas, dict) else []
+    index = [
         name
         for name in stored
-        if isinstance(name, str)
-        and re.fullmatch(r"__index_level_\d+__", name)
-        and name in schema.names
+        if isinstance(name, str) and re.fullmatch(r"__index_level_\d+__", name)
     ]
-
-
-def _without_pandas_metadata(obj):
-    """The table or schema without pandas' metadata, so that ``to_pandas``
-    turns no column into an index and every reader sees the same columns."""
-    metadata = obj.schema.metadata if isinstance(obj, pa.Table) else obj.metadata
-    if not metadata or b"pandas" not in metadata:
-        return obj
-    kept = {key: value for key, value in metadata.items() if key != b"pandas"}
-    if isinstance(obj, pa.Table):
-        return obj.replace_schema_metadata(kept or None)
-    return obj.with_metadata(kept)
+    if index:
+        logger.info(
+            "%s: leaving out %s, the row index pandas stored with the data",
+            path,
+            ", ".join(index),
+        )
+    return pa.schema(
+        [field for field in schema if field.name not in index], metadata=metadata
+    )
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -498,9 +476,8 @@ def _check_utf8(table: pa.Table, path: Path) -> None:
         shown = repr(values[row])[:MAX_BINARY_DETAIL_CHARS]
         raise CorrganError(
             f"{path} is not UTF-8 text: column {name!r}, data row {row + 1} holds "
-            f"{shown}; save the "
-            "file as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8 "
-            f"{path.name} > {path.stem}-utf8.csv)"
+            f"{shown}; save the file as UTF-8 (for a Latin-1 file: iconv -f "
+            f"latin1 -t utf-8 {path.name} > {path.stem}-utf8.csv)"
         )
 
 

@@ -48,8 +48,6 @@ class RunOutcome:
 def load_source(config: RunConfig) -> tuple[TableSource, str]:
     """The table to learn (the built-in wine table when no path is given)."""
     if config.data.data is None:
-        if config.data.target is None:
-            config.data.target = DEFAULT_TARGET
         return TableSource.from_table(load_wine(), DEFAULT_NAME), DEFAULT_NAME
     source = TableSource(config.data.data)
     return source, str(source.path)

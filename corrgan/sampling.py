@@ -30,10 +30,10 @@ from corrgan.transform import CategoricalColumn
 logger = logging.getLogger(__name__)
 
 GENERATOR_CHUNK_ROWS = 8192
-# an unknown --where value lists at most this many of the known ones
-MAX_LISTED_VALUES = 20
 """Rows per generator call on CPU: larger chunks fall out of the caches and
 run about a quarter slower (docs/benchmarks.md)."""
+MAX_LISTED_VALUES = 20
+"""An unknown --where value lists at most this many of the known ones."""
 
 
 @dataclass

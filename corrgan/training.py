@@ -306,7 +306,7 @@ class Trainer:
         self.accelerator.wait_for_everyone()
 
     def restore(self, path: Path) -> None:
-        tensors, state = load_checkpoint(path)
+        tensors, state = load_checkpoint(path, parts=self._tensors())
         if state.get("world_size") != self.world:
             logger.warning(
                 "checkpoint %s was written by %s processes, this run has %s: the "
