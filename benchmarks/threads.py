@@ -16,6 +16,12 @@ between them (as a package install or a test suite does). Each run is a
 fresh process; ms/step comes from the loop's own clock (no report is
 built).
 
+With more than one thread, ``--waits`` also varies how an idle OpenMP
+thread waits for the next operator: passively (it sleeps at once), or
+spinning for a bounded count before it sleeps (``GOMP_SPINCOUNT``, read by
+GNU OpenMP, the runtime of the Linux wheels of torch). One thread has no
+team to wait for, so it runs once per load.
+
 Example: python -m benchmarks.threads --out benchmarks/results/threads.json
 """
 
@@ -63,6 +69,14 @@ LOADS: dict[str, tuple[int | None, str, int]] = {
     "torch_job": (1, TORCH_JOB, 0),
     "bursts": (1, BURSTS, 0),
 }
+# how idle OpenMP threads wait, as environment variables of the training
+# process: both are always set, so nothing of this process's leaks in
+WAITS: dict[str, dict[str, str]] = {
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"},
+    "spin_10k": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "10000"},
+    "spin_30k": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "30000"},
+    "spin_300k": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "300000"},
+}
 
 
 def train_worker(data: Path, threads: int, steps: int, run_dir: Path) -> dict:
@@ -97,10 +111,13 @@ def train_worker(data: Path, threads: int, steps: int, run_dir: Path) -> dict:
     }
 
 
+OPENMP_KEYS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
 def _start_load(count: int, program: str, niceness: int) -> list[subprocess.Popen]:
     # the competitor gets the environment corrgan would find, not corrgan's
     # own OpenMP settings
-    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    env = {key: value for key, value in os.environ.items() if key not in OPENMP_KEYS}
     return [
         subprocess.Popen(
             [sys.executable, "-c", program],
@@ -111,6 +128,31 @@ def _start_load(count: int, program: str, niceness: int) -> list[subprocess.Pope
     ]
 
 
+def _measure(
+    args: argparse.Namespace, load: str, threads: int, wait: str, cores: int
+) -> dict[str, Any]:
+    """One training worker under one load and wait setting."""
+    command = [
+        sys.executable, "-m", "benchmarks.threads", "--worker",
+        "--threads", str(threads), "--steps", str(args.steps),
+        "--data", str(args.data),
+        "--run-dir", str(args.work / f"threads-{load}-{threads}-{wait}"),
+    ]  # fmt: skip
+    count, program, niceness = LOADS[load]
+    competitors = _start_load(cores if count is None else count, program, niceness)
+    try:
+        measured = common.run_measured(command, timeout=3600, env=WAITS[wait])
+    finally:
+        for competitor in competitors:
+            competitor.kill()
+            competitor.wait()
+    measured["load"] = load
+    measured["busy_processes"] = len(competitors)
+    measured["wait"] = "any" if threads == 1 else wait
+    measured["wait_environment"] = WAITS[wait]
+    return measured
+
+
 def main(argv: list[str] | None = None) -> None:
     """Every (load, threads) pair in its own process; one JSON file."""
     parser = argparse.ArgumentParser(
@@ -119,6 +161,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=common.CROP_CSV)
     parser.add_argument("--steps", type=int, default=300, help="training steps per run")
     parser.add_argument("--loads", nargs="+", choices=list(LOADS), default=list(LOADS))
+    parser.add_argument(
+        "--waits",
+        nargs="+",
+        choices=list(WAITS),
+        default=["passive"],
+        help="OpenMP wait settings to compare at two or more threads",
+    )
     parser.add_argument("--work", type=Path, default=common.WORK_DIR)
     parser.add_argument("--out", type=Path, default=common.RESULTS_DIR / "threads.json")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -144,34 +193,21 @@ def main(argv: list[str] | None = None) -> None:
     }
     for load in args.loads:
         for threads in range(1, cores + 1):
-            command = [
-                sys.executable, "-m", "benchmarks.threads", "--worker",
-                "--threads", str(threads), "--steps", str(args.steps),
-                "--data", str(args.data),
-                "--run-dir", str(args.work / f"threads-{load}-{threads}"),
-            ]  # fmt: skip
-            count, program, niceness = LOADS[load]
-            competitors = _start_load(
-                cores if count is None else count, program, niceness
-            )
-            try:
-                measured = common.run_measured(command, timeout=3600)
-            finally:
-                for competitor in competitors:
-                    competitor.kill()
-                    competitor.wait()
-            measured["load"] = load
-            measured["busy_processes"] = len(competitors)
-            logger.info(
-                "%s, %d thread(s): %.1f ms/step (median interval %.1f, worst %.1f)",
-                load,
-                threads,
-                measured["mean_ms_per_step"],
-                measured["median_interval_ms_per_step"],
-                measured["worst_interval_ms_per_step"],
-            )
-            payload["runs"].append(measured)
-            common.write_result(payload, args.out)
+            # one thread has no team to wait for: the wait setting is moot
+            for wait in args.waits[:1] if threads == 1 else args.waits:
+                measured = _measure(args, load, threads, wait, cores)
+                logger.info(
+                    "%s, %d thread(s), %s: %.1f ms/step "
+                    "(median interval %.1f, worst %.1f)",
+                    load,
+                    threads,
+                    measured["wait"],
+                    measured["mean_ms_per_step"],
+                    measured["median_interval_ms_per_step"],
+                    measured["worst_interval_ms_per_step"],
+                )
+                payload["runs"].append(measured)
+                common.write_result(payload, args.out)
     payload["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     common.write_result(payload, args.out)
     logger.info("wrote %s", args.out)

@@ -311,15 +311,20 @@ def test_threads_benchmark_runs_each_count_and_stops_its_busy_process(
     out = tmp_path / "threads.json"
     threads.main(
         ["--data", str(crop_path), "--steps", "4", "--loads", "idle", "busy_nice19"]
+        + ["--waits", "passive", "spin_30k"]
         + ["--work", str(tmp_path), "--out", str(out)]
     )
     result = json.loads(out.read_text())
     cores = len(os.sched_getaffinity(0))
-    pairs = [(run["load"], run["threads"]) for run in result["runs"]]
+    runs = [(run["load"], run["threads"], run["wait"]) for run in result["runs"]]
+    # one run at one thread, one per wait setting at more
     expected = [
-        (load, n) for load in ("idle", "busy_nice19") for n in range(1, cores + 1)
+        (load, n, wait)
+        for load in ("idle", "busy_nice19")
+        for n in range(1, cores + 1)
+        for wait in (["any"] if n == 1 else ["passive", "spin_30k"])
     ]
-    assert pairs == expected
+    assert runs == expected
     for run in result["runs"]:
         assert run["steps"] == 4
         assert (
@@ -337,7 +342,8 @@ def test_threads_table_compares_each_run_with_one_thread_under_its_load():
         for load, threads, ms in [("idle", 1, 40.0), ("idle", 2, 32.0),
                                   ("busy", 1, 40.0), ("busy", 2, 50.0)]
     ]  # fmt: skip
+    runs[-1]["wait"] = "spin_30k"
     table = tables.threads_table({"runs": runs}).splitlines()
-    assert table[2] == "| idle | 1 | 40.0 | 40.0 | 41.0 | 1.00x |"
-    assert table[3] == "| idle | 2 | 32.0 | 32.0 | 33.0 | 1.25x |"
-    assert table[5] == "| busy | 2 | 50.0 | 50.0 | 51.0 | 0.80x |"
+    assert table[2] == "| idle | 1 | any | 40.0 | 40.0 | 41.0 | 1.00x |"
+    assert table[3] == "| idle | 2 | passive | 32.0 | 32.0 | 33.0 | 1.25x |"
+    assert table[5] == "| busy | 2 | spin_30k | 50.0 | 50.0 | 51.0 | 0.80x |"
