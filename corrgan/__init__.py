@@ -5,9 +5,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 # OpenMP threads that spin while they wait for each other slow every operator
 # down several times over as soon as another process shares the cores, while
-# waiting passively costs nothing measurable on an idle machine (see
+# waiting passively costs 3 to 6% on an idle machine (benchmarks.threads, in
 # docs/benchmarks.md). It must be set before torch loads its OpenMP runtime;
-# a value already in the environment wins.
+# a policy already in the environment wins, and so does a GOMP_SPINCOUNT.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
