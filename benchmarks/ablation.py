@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
             args.variants,
             args.quick,
             args.synthetic_rows,
+            args.draws,
         )
         if (run["model"], run["seed"]) not in have
     ]
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         benchmark="ablation",
         reused=reused,
         synthetic_rows=args.synthetic_rows,
+        draws=args.draws,
     )
     logger.info("wrote %s", out)
 

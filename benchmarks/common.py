@@ -17,7 +17,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,8 +271,12 @@ def fit_peer(
     quick: bool,
     rows: int,
     work_dir: Path,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit a peer on the training split, time it, sample ``rows`` rows, save it."""
+) -> tuple[pd.DataFrame, dict[str, Any], Callable[[int], pd.DataFrame]]:
+    """Fit a peer on the training split, time it, sample ``rows`` rows, save it.
+
+    Also returns a function that draws another ``rows`` rows from the fitted
+    peer with a given seed.
+    """
     synthesizer, settings = make_peer(name, split.train, dataset["categorical"], quick)
     seed_everything(seed)
     with stopwatch() as fit_timing:
@@ -289,4 +293,9 @@ def fit_peer(
         "settings": settings,
         "saved_model": str(saved),
     }
-    return synthetic, info
+
+    def draw(draw_seed: int) -> pd.DataFrame:
+        seed_everything(draw_seed)
+        return sdv_sample(synthesizer, rows)
+
+    return synthetic, info, draw

@@ -5,6 +5,15 @@ model trains on the same training rows with its own defaults, generates as
 many rows as the training split (``--synthetic-rows test``: as the held-out
 split), and is scored by corrgan's report against the held-out rows. The
 floor and the independent-column baselines come from the same report.
+
+One synthetic table of 1,760 rows is a noisy measurement of a model: its
+pooled Pearson error moves by about 0.1x the floor from one sampling seed to
+the next. So each model also draws ``--draws`` further tables with other
+seeds, and their mean Pearson and association errors are recorded beside the
+single table's. The ``train_resample`` reference is the training split
+itself, drawn with replacement to the same row count and scored like a
+model (``--draws`` times as well): what a model that reproduced the training
+rows exactly would score, sampling noise included.
 Results go to ``benchmarks/results/fidelity_<dataset>.json``, rewritten after
 every finished model, so an interrupted run keeps what it measured.
 
@@ -19,6 +28,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +55,10 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
 QUICK_CORRGAN = {"steps": 2, "log_every": 1, "checkpoint_every": 0}
 
 REFERENCE_ROLES = ["floor", "independent", "class_independent"]
+
+# the summary metrics that are also averaged over the extra draws
+DRAWN_METRICS = ["pearson_mean_abs_delta", "association_mean_abs_delta"]
+DRAWS_SUFFIX = "_mean_of_draws"
 
 # probe errors at which the time to reach them is reported
 CORR_ERROR_THRESHOLDS = [0.1, 0.05, 0.03, 0.02]
@@ -155,7 +169,11 @@ def run_corrgan(
     benchmark: str,
     rows: int,
 ):
-    """Train one corrgan variant through ``run_training``; sample ``rows``."""
+    """Train one corrgan variant through ``run_training``; sample ``rows``.
+
+    Returns the sample, what is recorded of the run, and a function that
+    draws another ``rows`` rows with a given seed.
+    """
     from corrgan.model_store import load_model
     from corrgan.pipeline import run_training
     from corrgan.sampling import sample_to_file
@@ -195,7 +213,16 @@ def run_corrgan(
         "split_matches": trained_on.equals(split.train_table),
         "convergence": convergence(run_dir / "metrics.jsonl", outcome.result.seconds),
     }
-    return synthetic, info
+    model = load_model(run_dir)
+
+    def draw(draw_seed: int) -> pd.DataFrame:
+        path = run_dir / "benchmark-draw.parquet"
+        sample_to_file(model, rows, path, "parquet", seed=draw_seed)
+        drawn = pd.read_parquet(path)
+        path.unlink()
+        return drawn
+
+    return synthetic, info, draw
 
 
 def score(dataset, split, synthetic: pd.DataFrame) -> dict[str, Any]:
@@ -225,6 +252,65 @@ def score(dataset, split, synthetic: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def draw_seeds(seed: int, draws: int) -> list[int]:
+    """Sampling seeds of the extra draws: never the split's own seed."""
+    return [1000 * (index + 1) + seed for index in range(draws)]
+
+
+def score_draws(
+    dataset, split, draw: Callable[[int], pd.DataFrame], draws: int
+) -> dict[str, Any]:
+    """The drawn metrics of ``draws`` further tables, each and their mean.
+
+    The report runs without the training rows and the target here: the
+    pooled metrics need neither, and the classifiers would cost seconds a
+    table.
+    """
+    from corrgan.report import build_report
+
+    seeds = draw_seeds(split.seed, draws)
+    values: dict[str, list[float]] = {key: [] for key in DRAWN_METRICS}
+    for draw_seed in seeds:
+        drawn = draw(draw_seed)
+        report = build_report(
+            split.test, drawn, categorical=dataset["categorical"], seed=split.seed
+        )
+        for key in DRAWN_METRICS:
+            values[key].append(report["summary"]["synthetic"][key])
+    return {"seeds": seeds, "values": values}
+
+
+def draw_means(drawn: dict[str, Any] | None) -> dict[str, float]:
+    """``{metric + DRAWS_SUFFIX: mean over the draws}`` for a summary."""
+    if not drawn or not drawn["seeds"]:
+        return {}
+    means = {}
+    for key, values in drawn["values"].items():
+        finite = [value for value in values if value is not None]
+        if finite:
+            means[key + DRAWS_SUFFIX] = sum(finite) / len(finite)
+    return means
+
+
+def train_resample(split, rows: int) -> Callable[[int], pd.DataFrame]:
+    """Draws of ``rows`` training rows with replacement, seeded."""
+
+    def draw(draw_seed: int) -> pd.DataFrame:
+        return split.train.sample(
+            n=rows, replace=True, random_state=draw_seed
+        ).reset_index(drop=True)
+
+    return draw
+
+
+def resample_reference(dataset, split, rows: int, draws: int) -> dict[str, Any]:
+    """The ``train_resample`` reference card of one split."""
+    draw = train_resample(split, rows)
+    scored = score(dataset, split, draw(split.seed))
+    drawn = score_draws(dataset, split, draw, draws)
+    return {**scored["summary"], **draw_means(drawn), "draws": drawn}
+
+
 def match_dtypes(synthetic: pd.DataFrame, real: pd.DataFrame) -> pd.DataFrame:
     """Give a peer's output the real table's column order and integer types."""
     synthetic = synthetic[list(real.columns)].copy()
@@ -234,9 +320,25 @@ def match_dtypes(synthetic: pd.DataFrame, real: pd.DataFrame) -> pd.DataFrame:
     return synthetic
 
 
+def matched_draws(
+    draw: Callable[[int], pd.DataFrame], real: pd.DataFrame
+) -> Callable[[int], pd.DataFrame]:
+    """A peer's draws with the real table's column order and integer types."""
+    return lambda draw_seed: match_dtypes(draw(draw_seed), real)
+
+
 def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and std over seeds of every summary metric, per model and reference."""
-    metrics = sorted({key for run in runs for key in run["summary"]})
+    metrics = sorted(
+        {
+            key
+            for run in runs
+            for card in [run["summary"], *run["references"].values()]
+            if card
+            for key, value in card.items()
+            if not isinstance(value, dict)
+        }
+    )
     by_model: dict[str, dict[str, Any]] = {}
     for model in dict.fromkeys(run["model"] for run in runs):
         chosen = [run for run in runs if run["model"] == model]
@@ -253,8 +355,20 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         first_per_seed.setdefault(run["seed"], run)
     references = {}
-    for role in REFERENCE_ROLES:
-        cards = [run["references"][role] for run in first_per_seed.values()]
+    for role in [*REFERENCE_ROLES, "train_resample"]:
+        # the first run of each seed that has it: runs of earlier results
+        # may lack the train_resample reference
+        cards = [
+            next(
+                (
+                    run["references"][role]
+                    for run in runs
+                    if run["seed"] == seed and run["references"].get(role)
+                ),
+                None,
+            )
+            for seed in first_per_seed
+        ]
         if any(card is None for card in cards):
             continue
         references[role] = {
@@ -297,6 +411,7 @@ def run_benchmark(
     benchmark: str = "fidelity",
     reused: list[dict[str, Any]] | None = None,
     synthetic_rows: str = "train",
+    draws: int = 20,
 ) -> dict[str, Any]:
     """Train and score every model on every seed; write the JSON as it goes."""
     started = time.time()
@@ -320,6 +435,7 @@ def run_benchmark(
                 if name in CORRGAN_VARIANTS
             },
             "synthetic_rows": f"as many as the {synthetic_rows} split",
+            "draws": draws,
         },
         "runs": list(reused or []),
     }
@@ -331,6 +447,7 @@ def run_benchmark(
         payload["dataset"]["test_rows"] = len(split.test)
         payload["dataset"]["test_fraction"] = split.test_fraction
         rows = len(split.train if synthetic_rows == "train" else split.test)
+        resampled = None
         for model in models:
             if (model, seed) in done:
                 continue
@@ -338,25 +455,33 @@ def run_benchmark(
 
             # fit and sample with the model's own defaults
             if model in CORRGAN_VARIANTS:
-                synthetic, info = run_corrgan(
+                synthetic, info, draw = run_corrgan(
                     dataset, split, model, quick, work_dir, benchmark, rows
                 )
             else:
-                synthetic, info = common.fit_peer(
+                synthetic, info, peer_draw = common.fit_peer(
                     model, split, dataset, seed, quick, rows, work_dir
                 )
                 synthetic = match_dtypes(synthetic, split.test)
+                draw = matched_draws(peer_draw, split.test)
 
-            # score against the held-out rows and record
+            # score against the held-out rows, then the extra draws, and record
             with common.stopwatch() as timing:
                 scored = score(dataset, split, synthetic)
-            run = {"model": model, "seed": seed, **info, **scored}
+            with common.stopwatch() as draw_timing:
+                drawn = score_draws(dataset, split, draw, draws)
+            scored["summary"].update(draw_means(drawn))
+            if resampled is None:
+                resampled = resample_reference(dataset, split, rows, draws)
+            scored["references"]["train_resample"] = resampled
+            run = {"model": model, "seed": seed, **info, **scored, "draws": drawn}
             run["synthetic_rows"] = len(synthetic)
             run["command"] = payload["command"]
             run["load_average_after"] = list(os.getloadavg())
             run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             run["git"] = payload["machine"]["git"]
             run["report_seconds"] = timing["seconds"]
+            run["draws_seconds"] = draw_timing["seconds"]
             runs.append(run)
             logger.info(
                 "seed %d %s: fit %.1f s, pearson |delta| %.4f, pair trends %.4f",
@@ -414,6 +539,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the runs already in --out (same table) and run only the rest",
     )
     parser.add_argument(
+        "--draws",
+        type=int,
+        default=20,
+        help="further synthetic tables per model whose mean Pearson and "
+        "association errors are recorded too; default: %(default)s",
+    )
+    parser.add_argument(
         "--synthetic-rows",
         choices=["train", "test"],
         default="train",
@@ -436,6 +568,7 @@ def included_runs(
     models: list[str],
     quick: bool,
     synthetic_rows: str = "train",
+    draws: int = 20,
 ) -> list[dict[str, Any]]:
     """Runs of earlier results that this invocation would repeat exactly.
 
@@ -443,7 +576,8 @@ def included_runs(
     model and seed, and was measured the same way: a corrgan run only if its
     recorded config equals the one built now from today's defaults, a peer run
     only if it was fitted by the same SDV version; and any run only if it
-    generated as many rows as ``synthetic_rows`` asks.
+    generated as many rows as ``synthetic_rows`` asks and made ``draws``
+    extra draws.
     """
     kept: dict[tuple[str, int], dict[str, Any]] = {}
     for path in paths:
@@ -465,6 +599,7 @@ def included_runs(
                 same = earlier["machine"]["sdv"] == sdv.__version__
             rows = earlier["dataset"].get(f"{synthetic_rows}_rows")
             same = same and run.get("synthetic_rows") == rows
+            same = same and len(run.get("draws", {}).get("seeds", [])) == draws
             if not same:
                 logger.info("%s seed %d in %s was set up differently", *key, path)
                 continue
@@ -522,6 +657,7 @@ def main(argv: list[str] | None = None) -> None:
             args.models,
             args.quick,
             args.synthetic_rows,
+            args.draws,
         )
         if (run["model"], run["seed"]) not in have
     ]
@@ -534,6 +670,7 @@ def main(argv: list[str] | None = None) -> None:
         out,
         reused=reused,
         synthetic_rows=args.synthetic_rows,
+        draws=args.draws,
     )
     logger.info("wrote %s", out)
 
