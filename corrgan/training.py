@@ -315,19 +315,28 @@ class Trainer:
                 state.get("world_size"),
                 self.world,
             )
-        self.generator.load_state_dict(tensors["generator"])
-        self.critic.load_state_dict(tensors["critic"])
-        self.ema.load_state_dict(tensors["ema"])
-        load_optimizer(
-            self.generator_optimizer,
-            tensors["generator_optimizer"],
-            state["generator_optimizer"],
-        )
-        load_optimizer(
-            self.critic_optimizer,
-            tensors["critic_optimizer"],
-            state["critic_optimizer"],
-        )
+        try:
+            self.generator.load_state_dict(tensors["generator"])
+            self.critic.load_state_dict(tensors["critic"])
+            self.ema.load_state_dict(tensors["ema"])
+            load_optimizer(
+                self.generator_optimizer,
+                tensors["generator_optimizer"],
+                state["generator_optimizer"],
+            )
+            load_optimizer(
+                self.critic_optimizer,
+                tensors["critic_optimizer"],
+                state["critic_optimizer"],
+            )
+        except (RuntimeError, ValueError, KeyError) as err:
+            # the weights or optimiser state of another model: an older corrgan
+            # whose generator had other parameters, or another table's run
+            raise CorrganError(
+                f"{path} does not fit this model ({type(err).__name__}: "
+                f"{str(err).splitlines()[0]}); resume it with the corrgan "
+                "version that wrote it, or start again without --resume"
+            ) from None
         self.step = int(state["step"])
         rank_file = (
             path.parent / "ranks" / f"rank-{self.rank}-step-{self.step:06d}.json"

@@ -9,7 +9,7 @@ from corrgan.conditioning import ConditionSampler
 from corrgan.config import DataConfig, ModelConfig
 from corrgan.generation import generate_rows
 from corrgan.nn.generator import AttentionGenerator, MLPGenerator
-from corrgan.nn.heads import HeadLayout, activate
+from corrgan.nn.heads import HeadLayout, LayoutHeads, activate
 from corrgan.schema import infer_schema
 from corrgan.transform import TableTransform
 
@@ -144,3 +144,64 @@ def test_where_conditions_are_exact(fitted):
     table = transform.inverse(rows.numpy())
     assert set(table.column("label").to_pylist()) == {"rare"}
     assert set(table.column("colour").to_pylist()) == {"red"}
+
+
+def _wide_layout() -> HeadLayout:
+    # numbers one wide (one with a null indicator), a 3-level and a 300-level
+    # category, interleaved, as a wide table with one high-cardinality column
+    blocks, start = [], 0
+    columns = [("a", [1]), ("city", [300]), ("b", [1, 1]), ("c", [3]), ("d", [1])]
+    for column, widths in columns:
+        for width in widths:
+            kind = "categorical" if width > 1 else "continuous"
+            blocks.append((column, kind, start, start + width))
+            start += width
+    return HeadLayout(
+        width=start,
+        columns=tuple(name for name, _ in columns),
+        token_of_block=tuple(
+            [name for name, _ in columns].index(column) for column, *_ in blocks
+        ),
+        blocks=tuple((kind, s, e) for _, kind, s, e in blocks),
+    )
+
+
+def _padded_reference(heads: LayoutHeads, weight, bias, tokens):
+    # the single padded projection the grouped heads replace: every token
+    # projected to the widest width, then the real outputs picked
+    layout = heads.layout
+    max_width = weight.shape[2]
+    index, filled = [], [0] * len(layout.columns)
+    pairs = zip(layout.token_of_block, layout.blocks, strict=True)
+    for token, (_, start, end) in pairs:
+        for _ in range(end - start):
+            index.append(token * max_width + filled[token])
+            filled[token] += 1
+    padded = torch.einsum("btd,tdw->btw", tokens, weight) + bias
+    return padded.flatten(1)[:, index]
+
+
+def test_heads_pad_each_token_to_its_group_not_to_the_widest():
+    layout = _wide_layout()
+    heads = LayoutHeads(layout, token_width=8)
+    # a (d, w) projection and w biases per output, padded at most twice over:
+    # the 300-level column is not the width every token pays for
+    parameters = sum(parameter.numel() for parameter in heads.parameters())
+    assert parameters <= 2 * (8 + 1) * layout.width
+    assert heads(torch.randn(5, 5, 8)).shape == (5, layout.width)
+
+
+def test_heads_load_weights_saved_in_the_padded_form():
+    torch.manual_seed(0)
+    layout = _wide_layout()
+    weight = torch.randn(5, 8, 300)
+    bias = torch.randn(5, 300)
+    heads = LayoutHeads(layout, token_width=8)
+    heads.load_state_dict({"weight": weight, "bias": bias})
+    tokens = torch.randn(4, 5, 8)
+    expected = _padded_reference(heads, weight, bias, tokens)
+    torch.testing.assert_close(heads(tokens), expected)
+
+    # padded weights of another layout are refused as load_state_dict does
+    with pytest.raises(RuntimeError, match="weight"):
+        heads.load_state_dict({"weight": weight[:3], "bias": bias[:3]})

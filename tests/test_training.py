@@ -320,3 +320,20 @@ def test_a_run_without_held_out_rows_says_why_it_has_no_report(trained_run):
     assert "no held-out rows (--test-fraction 0.0), so no report.json" in (
         trained_run.result.stderr
     )
+
+
+def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
+    from corrgan.errors import CorrganError
+
+    # the optimiser state of a generator with one parameter fewer, as an
+    # older corrgan whose heads had other parameters would have written
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=2, checkpoint_every=1), run_dir, resume=False)
+    newest = latest_checkpoint(run_dir / "checkpoints")
+    state_path = newest / "train_state.json"
+    state = json.loads(state_path.read_text())
+    state["generator_optimizer"]["param_groups"][0]["params"].pop()
+    state_path.write_text(json.dumps(state))
+    with pytest.raises(CorrganError, match="does not fit this model") as caught:
+        run_training(_config(steps=4), run_dir, resume=True)
+    assert "without --resume" in str(caught.value)

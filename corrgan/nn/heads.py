@@ -49,7 +49,14 @@ class HeadLayout:
 
 
 class LayoutHeads(nn.Module):
-    """Project ``(b, t, d)`` tokens to ``(b, width)`` model-space logits."""
+    """Project ``(b, t, d)`` tokens to ``(b, width)`` model-space logits.
+
+    Each token has its own ``(d, w_t)`` projection, ``w_t`` being its
+    column's model-space width. Tokens are grouped by that width rounded up to
+    a power of two, and each group is one batched product, so a table with
+    one 500-level category and many one-wide numbers pads the numbers to 1,
+    not to 500: the padding costs at most twice the real outputs.
+    """
 
     def __init__(self, layout: HeadLayout, token_width: int) -> None:
         super().__init__()
@@ -61,25 +68,69 @@ class LayoutHeads(nn.Module):
         ):
             per_token[token] += end - start
         max_width = max(per_token) if per_token else 1
-        self.weight = nn.Parameter(torch.empty(num_tokens, token_width, max_width))
-        self.bias = nn.Parameter(torch.zeros(num_tokens, max_width))
-        nn.init.normal_(self.weight, std=token_width**-0.5)
 
-        # where each model-space column sits in the padded (t, max_width) output
+        # one initial draw for every token at the widest width, then sliced
+        # per group, so that the initial weights do not depend on the grouping
+        full = torch.empty(num_tokens, token_width, max_width)
+        nn.init.normal_(full, std=token_width**-0.5)
+        groups: dict[int, list[int]] = {}
+        for token, width in enumerate(per_token):
+            padded = min(1 << max(width - 1, 0).bit_length(), max_width)
+            groups.setdefault(padded, []).append(token)
+        self.group_widths = sorted(groups)
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for index, width in enumerate(self.group_widths):
+            tokens = torch.tensor(groups[width], dtype=torch.long)
+            self.register_buffer(f"tokens_{index}", tokens, persistent=False)
+            self.weights.append(nn.Parameter(full[tokens][:, :, :width].clone()))
+            self.biases.append(nn.Parameter(torch.zeros(len(tokens), width)))
+
+        # where each model-space column sits in the groups' concatenated output
+        offset_of_token, offset = {}, 0
+        for width in self.group_widths:
+            for token in groups[width]:
+                offset_of_token[token] = offset
+                offset += width
         flat_index, filled = [], [0] * num_tokens
         for token, (_, start, end) in zip(
             layout.token_of_block, layout.blocks, strict=True
         ):
             for _ in range(end - start):
-                flat_index.append(token * max_width + filled[token])
+                flat_index.append(offset_of_token[token] + filled[token])
                 filled[token] += 1
         self.register_buffer(
             "flat_index", torch.tensor(flat_index, dtype=torch.long), persistent=False
         )
+        self._register_load_state_dict_pre_hook(self._split_padded_weights)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        padded = torch.einsum("btd,tdw->btw", tokens, self.weight) + self.bias
-        return padded.flatten(1).index_select(1, self.flat_index)
+        outputs = []
+        for index, (weight, bias) in enumerate(
+            zip(self.weights, self.biases, strict=True)
+        ):
+            grouped = tokens.index_select(1, getattr(self, f"tokens_{index}"))
+            projected = torch.einsum("btd,tdw->btw", grouped, weight) + bias
+            outputs.append(projected.flatten(1))
+        joined = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        return joined.index_select(1, self.flat_index)
+
+    def _split_padded_weights(self, state_dict, prefix, *args) -> None:
+        # weights saved before the grouping (corrgan 0.1.0 runs): one
+        # (t, d, max_width) tensor, padded for every token to the widest
+        weight = state_dict.pop(prefix + "weight", None)
+        bias = state_dict.pop(prefix + "bias", None)
+        if weight is None or bias is None:
+            return
+        tokens, widest = len(self.layout.columns), max(self.group_widths)
+        if weight.dim() != 3 or weight.shape[0] != tokens or weight.shape[2] < widest:
+            # not this layout's: put them back for load_state_dict to refuse
+            state_dict[prefix + "weight"], state_dict[prefix + "bias"] = weight, bias
+            return
+        for index, width in enumerate(self.group_widths):
+            tokens = getattr(self, f"tokens_{index}").to(weight.device)
+            state_dict[f"{prefix}weights.{index}"] = weight[tokens][:, :, :width]
+            state_dict[f"{prefix}biases.{index}"] = bias[tokens][:, :width]
 
 
 def activate(

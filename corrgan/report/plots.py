@@ -45,6 +45,12 @@ HISTOGRAM_BINS = 30
 MAX_BARS = 25
 # cell values are printed only while they stay legible
 MAX_ANNOTATED_COLUMNS = 12
+# a heatmap grows with its columns up to this side, in inches; past it the
+# labels shrink instead, so a wide table's figure stays quick to draw and a
+# size a screen can show
+MAX_HEATMAP_INCHES = 16.0
+# marginal panels per row, and their size in inches, for narrow and wide tables
+PANELS_PER_ROW, WIDE_PANELS_PER_ROW, WIDE_TABLE_COLUMNS = 4, 6, 24
 
 REAL_COLOR = "#4c72b0"
 SYNTHETIC_COLOR = "#dd8452"
@@ -91,13 +97,17 @@ def _heatmap(
     cmap: str,
     label: str,
 ) -> Figure:
-    side = max(4.5, 0.55 * len(names) + 2.5)
+    side = min(max(4.5, 0.55 * len(names) + 2.5), MAX_HEATMAP_INCHES)
+    # labels a little under the height of their row (72 points an inch)
+    font = min(10.0, max(3.0, 0.7 * 72 * (side - 2.5) / max(len(names), 1)))
     figure = _figure(figsize=(side + 1.0, side))
     axes = figure.subplots()
     masked = np.ma.masked_invalid(matrix)
     image = axes.imshow(masked, cmap=_colormap(cmap), vmin=-limit, vmax=limit)
-    axes.set_xticks(range(len(names)), labels=names, rotation=45, ha="right")
-    axes.set_yticks(range(len(names)), labels=names)
+    axes.set_xticks(
+        range(len(names)), labels=names, rotation=45, ha="right", fontsize=font
+    )
+    axes.set_yticks(range(len(names)), labels=names, fontsize=font)
     axes.set_title(title)
     if len(names) <= MAX_ANNOTATED_COLUMNS:
         for (row, col), value in np.ndenumerate(matrix):
@@ -176,9 +186,11 @@ def _categorical_panel(
 
 def _marginals(real: EncodedTable, synthetic: EncodedTable, schema: TableSchema):
     names = schema.names
-    n_cols = min(4, len(names))
+    wide = len(names) > WIDE_TABLE_COLUMNS
+    n_cols = min(WIDE_PANELS_PER_ROW if wide else PANELS_PER_ROW, len(names))
     n_rows = math.ceil(len(names) / n_cols)
-    figure = _figure(figsize=(3.6 * n_cols, 2.9 * n_rows + 0.6))
+    width, height = (3.0, 2.4) if wide else (3.6, 2.9)
+    figure = _figure(figsize=(width * n_cols, height * n_rows + 0.6))
     grid = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
     for axes, name in zip(grid, names, strict=False):
         if schema.is_numeric(name):
