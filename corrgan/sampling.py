@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,10 @@ from corrgan.transform import CategoricalColumn
 
 logger = logging.getLogger(__name__)
 
-GENERATOR_CHUNK_ROWS = 8192
-"""Rows per generator call on CPU: larger chunks fall out of the caches and
-run about a quarter slower (docs/benchmarks.md)."""
+GENERATOR_CHUNK_ROWS = 2048
+"""Rows per generator call on CPU. Small chunks on single-threaded workers
+beat torch's own threads on large ones: the generator's operators are too
+small to split well (docs/benchmarks.md)."""
 MAX_LISTED_VALUES = 20
 """An unknown --where value lists at most this many of the known ones."""
 
@@ -102,11 +104,60 @@ def generate_batches(
     batch_size: int = 100_000,
     where: dict[str, int] | None = None,
     device: str | torch.device = "cpu",
+    workers: int | None = None,
 ) -> Iterator[pa.Table]:
-    """Yield generated tables of at most ``batch_size`` rows, ``rows`` in all."""
-    groups = model.sampler.model_groups
-    condition_groups = model.sampler.condition_groups
-    chunk = GENERATOR_CHUNK_ROWS if torch.device(device).type == "cpu" else batch_size
+    """Yield generated tables of at most ``batch_size`` rows, ``rows`` in all.
+
+    On CPU each batch is cut into chunks of ``GENERATOR_CHUNK_ROWS`` that
+    ``workers`` threads (default: torch's thread count) generate in parallel,
+    one torch thread each, while the caller writes the batch before. Each
+    chunk draws from its own seeded stream, so the rows do not depend on the
+    number of workers.
+    """
+    if torch.device(device).type != "cpu":
+        for chunks in _planned_chunks(model, rows, seed, batch_size, where, None):
+            parts = [
+                _generate_chunk(model, part, chunk_seed, device)
+                for part, chunk_seed in chunks
+            ]
+            yield _inverse(model, parts)
+        return
+
+    workers = workers or torch.get_num_threads()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="corrgan-sample")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        # batch i + 1 is generated while the caller writes batch i
+        pending: list[Future] | None = None
+        plan = _planned_chunks(
+            model, rows, seed, batch_size, where, GENERATOR_CHUNK_ROWS
+        )
+        for chunks in plan:
+            submitted = [
+                pool.submit(_generate_chunk, model, part, chunk_seed, device)
+                for part, chunk_seed in chunks
+            ]
+            if pending is not None:
+                yield _inverse(model, [future.result() for future in pending])
+            pending = submitted
+        if pending is not None:
+            yield _inverse(model, [future.result() for future in pending])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)
+
+
+def _planned_chunks(
+    model: TrainedModel,
+    rows: int,
+    seed: int,
+    batch_size: int,
+    where: dict[str, int] | None,
+    chunk_rows: int | None,
+) -> Iterator[list[tuple[np.ndarray, int]]]:
+    """Per batch, its (condition rows, seed) chunks; batch ``i`` seeded by
+    ``(seed, i)``."""
     for number, start in enumerate(range(0, rows, batch_size)):
         size = min(batch_size, rows - start)
         rng = np.random.default_rng([seed, number])
@@ -114,24 +165,36 @@ def generate_batches(
             condition = model.sampler.fixed(size, where)
         else:
             condition = model.sampler.sample_generation(size, rng)
-        random = torch.Generator(device=device)
-        random.manual_seed(int(rng.integers(0, 2**62)))
-
-        # the generator runs on chunks whose activations stay in the CPU's
-        # caches; the batch stays one row group
-        chunks = [
-            generate_rows(
-                model.generator,
-                model.layout,
-                torch.from_numpy(part).to(device),
-                groups,
-                condition_groups,
-                random,
-            )
-            for part in np.split(condition, range(chunk, size, chunk))
+        step = chunk_rows or size
+        parts = np.split(condition, range(step, size, step))
+        seeds = rng.integers(0, 2**62, size=len(parts))
+        yield [
+            (part, int(chunk_seed))
+            for part, chunk_seed in zip(parts, seeds, strict=True)
         ]
-        matrix = torch.cat(chunks).float().cpu().numpy()
-        yield model.transform.inverse(matrix)
+
+
+def _generate_chunk(
+    model: TrainedModel,
+    condition: np.ndarray,
+    seed: int,
+    device: str | torch.device,
+) -> torch.Tensor:
+    random = torch.Generator(device=device)
+    random.manual_seed(seed)
+    return generate_rows(
+        model.generator,
+        model.layout,
+        torch.from_numpy(condition).to(device),
+        model.sampler.model_groups,
+        model.sampler.condition_groups,
+        random,
+    )
+
+
+def _inverse(model: TrainedModel, parts: list[torch.Tensor]) -> pa.Table:
+    matrix = parts[0] if len(parts) == 1 else torch.cat(parts)
+    return model.transform.inverse(matrix.float().cpu().numpy())
 
 
 def sample_to_file(

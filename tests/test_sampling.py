@@ -7,9 +7,11 @@ import subprocess
 import sys
 import time
 
+import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 from corrgan import sampling
 from corrgan.errors import CorrganError
@@ -43,6 +45,25 @@ def test_same_model_seed_and_rows_give_the_same_file(trained_run, tmp_path):
     sample_to_file(model, 3000, other, "parquet", seed=6)
     assert _digest(first) == _digest(second)
     assert _digest(first) != _digest(other)
+
+
+def test_rows_do_not_depend_on_the_number_of_workers(trained_run):
+    model = load_model(trained_run.run_dir)
+    threads = torch.get_num_threads()
+    # several chunks per batch, so that the workers really share a batch
+    rows = 3 * sampling.GENERATOR_CHUNK_ROWS + 17
+    tables = [
+        pa.concat_tables(
+            sampling.generate_batches(
+                model, rows, seed=3, batch_size=rows // 2, workers=n
+            )
+        )
+        for n in (1, 3)
+    ]
+    assert tables[0].num_rows == rows
+    assert tables[0].equals(tables[1])
+    # the workers' single-threaded torch is not left behind
+    assert torch.get_num_threads() == threads
 
 
 def test_where_conditions_exactly_and_lists_known_values(
