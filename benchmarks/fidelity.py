@@ -41,6 +41,9 @@ logger = logging.getLogger("benchmarks.fidelity")
 
 MODELS = ["corrgan", "ctgan", "tvae", "gaussian_copula"]
 
+# generator sizes compared with the default (docs/benchmarks.md)
+SIZES = [(32, 2, 4), (32, 1, 4), (32, 1, 2), (16, 2, 2), (16, 1, 2)]
+
 # corrgan variants: overrides of the config sections, on top of the defaults
 CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan": {},
@@ -49,6 +52,13 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan_no_moments": {"train": {"moment_weight": 0.0}},
     "corrgan_no_moments_no_corr": {"train": {"moment_weight": 0.0, "corr_weight": 0.0}},
     "corrgan_no_marginals": {"train": {"marginal_weight": 0.0}},
+    # generator sizes (width, blocks, heads); w32_d2_h4 is the former default
+    **{
+        f"corrgan_w{width}_d{depth}_h{heads}": {
+            "model": {"width": width, "depth": depth, "heads": heads}
+        }
+        for width, depth, heads in SIZES
+    },
 }
 
 # what --quick changes: a smoke run, not a measurement
