@@ -4,10 +4,12 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 
 # OpenMP threads that spin while they wait for each other slow every operator
-# down several times over as soon as another process shares the cores, while
-# waiting passively costs 3 to 6% on an idle machine (benchmarks.threads, in
-# docs/benchmarks.md). It must be set before torch loads its OpenMP runtime;
-# a policy already in the environment wins, and so does a GOMP_SPINCOUNT.
+# down several times over as soon as another process shares the cores; on an
+# idle machine spinning is faster (benchmarks.threads, in docs/benchmarks.md).
+# Training uses one thread by default, which has no team to wait for, so this
+# matters for --threads 2 and more. It must be set before torch loads its
+# OpenMP runtime; a policy already in the environment wins, and so does a
+# GOMP_SPINCOUNT.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:

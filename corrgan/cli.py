@@ -226,7 +226,7 @@ def train(
         str | None, typer.Option(help="Tracker: tensorboard, wandb or mlflow.")
     ] = None,
     threads: Annotated[
-        int | None, typer.Option(help="CPU threads per process.")
+        int | None, typer.Option(help="CPU threads per training process. [default: 1]")
     ] = None,
 ) -> None:
     """Train a model on a table and write a run directory with a report.

@@ -190,8 +190,8 @@ class TrainConfig:
     log_with: str | None = None
     """Accelerate tracker: tensorboard, wandb or mlflow."""
     threads: int | None = None
-    """CPU threads per process; None shares this machine's cores out among the
-    processes launched on it."""
+    """CPU threads per training process; None means one, the fastest on the
+    tables benchmarked (docs/benchmarks.md). Sampling uses every core."""
 
     def __post_init__(self) -> None:
         _check_types(self)

@@ -10,6 +10,7 @@ model, seed, row count and batch size give the same file.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -109,7 +110,7 @@ def generate_batches(
     """Yield generated tables of at most ``batch_size`` rows, ``rows`` in all.
 
     On CPU each batch is cut into chunks of ``GENERATOR_CHUNK_ROWS`` that
-    ``workers`` threads (default: torch's thread count) generate in parallel,
+    ``workers`` threads (default: one per usable core) generate in parallel,
     one torch thread each, while the caller writes the batch before. Each
     chunk draws from its own seeded stream, so the rows do not depend on the
     number of workers.
@@ -123,7 +124,7 @@ def generate_batches(
             yield _inverse(model, parts)
         return
 
-    workers = workers or torch.get_num_threads()
+    workers = workers or usable_cores()
     pool = ThreadPoolExecutor(workers, thread_name_prefix="corrgan-sample")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -146,6 +147,13 @@ def generate_batches(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         torch.set_num_threads(threads)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS and Windows
 
 
 def _planned_chunks(

@@ -84,16 +84,6 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
     return accelerator
 
 
-def cpu_threads(world_size: int) -> int:
-    """Intra-op threads for one of the processes launched on this machine."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:  # pragma: no cover - macOS and Windows
-        cores = os.cpu_count() or 1
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))
-    return max(1, cores // max(1, local))
-
-
 def make_adam(
     module: torch.nn.Module,
     lr: float,
@@ -200,12 +190,13 @@ class Trainer:
         train = config.train
         self.world = accelerator.num_processes
         self.rank = accelerator.process_index
-        # on CPU the cores are shared out among the processes on this machine
-        # (threads wait passively: see corrgan/__init__.py)
+        # on CPU one thread per process unless told otherwise: the step is
+        # hundreds of small operators, and a team of threads meets at a
+        # barrier after each one (docs/benchmarks.md, training threads)
         if train.threads:
             torch.set_num_threads(train.threads)
         elif self.device.type == "cpu":
-            torch.set_num_threads(cpu_threads(self.world))
+            torch.set_num_threads(1)
 
         # the data, the layout and the conditions
         self.layout = HeadLayout.from_blocks(transform.layout)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from corrgan.checkpoint import latest_checkpoint
@@ -258,16 +259,16 @@ def test_the_log_says_how_many_processes_train(trained_run):
     assert "training on 1 process(es), device cpu" in trained_run.result.stderr
 
 
-def test_cpu_threads_share_the_cores_among_local_processes(monkeypatch):
-    from corrgan.training import cpu_threads
-
-    cores = len(os.sched_getaffinity(0))
-    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
-    assert cpu_threads(1) == cores
-    assert cpu_threads(cores * 4) == 1
-    # the launcher's count of processes on this machine wins over the world
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
-    assert cpu_threads(8) == cores
+def test_training_on_cpu_uses_one_thread_unless_told(tmp_path):
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        run_training(_config(steps=1), tmp_path / "default", resume=False)
+        assert torch.get_num_threads() == 1
+        run_training(_config(steps=1, threads=3), tmp_path / "three", resume=False)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize(
