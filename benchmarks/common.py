@@ -251,6 +251,11 @@ def sdv_sample(synthesizer, rows: int) -> pd.DataFrame:
     return sampled[SDV_TABLE] if isinstance(sampled, dict) else sampled
 
 
+def peer_default_threads() -> int:
+    """torch's default thread count, which the SDV peers run at: every core."""
+    return len(os.sched_getaffinity(0))
+
+
 def seed_everything(seed: int) -> None:
     """Seed the global generators SDV draws from."""
     import random
@@ -271,12 +276,18 @@ def fit_peer(
     quick: bool,
     rows: int,
     work_dir: Path,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], Callable[[int], pd.DataFrame]]:
     """Fit a peer on the training split, time it, sample ``rows`` rows, save it.
 
+    The peer runs on ``threads`` torch threads, by default torch's own default
+    (every usable core), whatever an earlier corrgan run in this process set.
     Also returns a function that draws another ``rows`` rows from the fitted
     peer with a given seed.
     """
+    import torch
+
+    torch.set_num_threads(threads or peer_default_threads())
     synthesizer, settings = make_peer(name, split.train, dataset["categorical"], quick)
     seed_everything(seed)
     with stopwatch() as fit_timing:
@@ -292,6 +303,7 @@ def fit_peer(
         "sample_seconds": sample_timing["seconds"],
         "settings": settings,
         "saved_model": str(saved),
+        "torch_threads": torch.get_num_threads(),
     }
 
     def draw(draw_seed: int) -> pd.DataFrame:

@@ -422,6 +422,7 @@ def run_benchmark(
     reused: list[dict[str, Any]] | None = None,
     synthetic_rows: str = "train",
     draws: int = 20,
+    peer_threads: int | None = None,
 ) -> dict[str, Any]:
     """Train and score every model on every seed; write the JSON as it goes."""
     started = time.time()
@@ -470,7 +471,7 @@ def run_benchmark(
                 )
             else:
                 synthetic, info, peer_draw = common.fit_peer(
-                    model, split, dataset, seed, quick, rows, work_dir
+                    model, split, dataset, seed, quick, rows, work_dir, peer_threads
                 )
                 synthetic = match_dtypes(synthetic, split.test)
                 draw = matched_draws(peer_draw, split.test)
@@ -650,6 +651,12 @@ def main(argv: list[str] | None = None) -> None:
         default=MODELS,
         choices=sorted([*CORRGAN_VARIANTS, *common.PEERS]),
     )
+    parser.add_argument(
+        "--peer-threads",
+        type=int,
+        default=None,
+        help="torch threads of the SDV peers; default: torch's, every core",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     quiet_peer_logs()
@@ -681,6 +688,7 @@ def main(argv: list[str] | None = None) -> None:
         reused=reused,
         synthetic_rows=args.synthetic_rows,
         draws=args.draws,
+        peer_threads=args.peer_threads,
     )
     logger.info("wrote %s", out)
 

@@ -158,6 +158,10 @@ def train_ctgan(data: Path, work_dir: Path, quick: bool) -> tuple[Path, dict]:
     split = common.split_table(table, common.CROP_TARGET, 0)
     categorical = common.categorical_columns(table, common.CROP_TARGET, str(data))
     synthesizer, settings = common.make_peer("ctgan", split.train, categorical, quick)
+    # SDV's default threads, whatever corrgan's training in this process set
+    import torch
+
+    torch.set_num_threads(common.peer_default_threads())
     common.seed_everything(0)
     with common.stopwatch() as timing:
         common.sdv_fit(synthesizer, split.train)
@@ -168,6 +172,7 @@ def train_ctgan(data: Path, work_dir: Path, quick: bool) -> tuple[Path, dict]:
         "seconds": timing["seconds"],
         "means": "fit(), preprocessing included",
         "settings": settings,
+        "torch_threads": torch.get_num_threads(),
     }
 
 
