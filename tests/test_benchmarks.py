@@ -437,3 +437,35 @@ def test_aggregate_finds_each_reference_in_any_run_of_its_seed():
     # a seed where no run has it leaves the reference out
     runs.append(run("corrgan", 1, 0.04))
     assert "train_resample" not in fidelity.aggregate(runs)["references"]
+
+
+def test_sizes_benchmark_measures_the_default_and_every_size(tmp_path, crop_path):
+    import torch
+
+    from benchmarks import sizes
+    from corrgan.config import ModelConfig
+
+    out = tmp_path / "sizes.json"
+    threads = torch.get_num_threads()
+    sizes.main(
+        ["--data", str(crop_path), "--warmup", "1", "--steps", "2"]
+        + ["--rows", "3000", "--repeats", "1", "--out", str(out)]
+    )
+    result = json.loads(out.read_text())
+    measured = [(s["width"], s["depth"], s["heads"]) for s in result["sizes"]]
+    default = ModelConfig()
+    assert measured == [(default.width, default.depth, default.heads), *fidelity.SIZES]
+    assert [s["default"] for s in result["sizes"]] == [True] + [False] * len(
+        fidelity.SIZES
+    )
+    by_size = dict(zip(measured, result["sizes"], strict=True))
+    # more width or more blocks is more weights
+    assert (
+        by_size[(16, 1, 2)]["generator_parameters"]
+        < by_size[(16, 2, 2)]["generator_parameters"]
+        < by_size[(32, 2, 4)]["generator_parameters"]
+    )
+    for size in result["sizes"]:
+        assert size["train_ms_per_step"] > 0
+        assert size["sample_rows_per_second"] > 0
+    torch.set_num_threads(threads)
