@@ -8,8 +8,7 @@ changed, on the crop table's seed-0 split: ``--warmup`` steps, then
 ``--steps`` timed steps (ms/step, the loop alone, no checkpoints or report).
 Then it generates ``--rows`` rows through ``generate_batches``, the path of
 ``corrgan sample`` without the file, at its defaults (one single-threaded
-worker per core) and with one worker on torch's own threads: best of
-``--repeats`` runs each.
+worker per core) and with a single worker: best of ``--repeats`` runs each.
 
 Example: python -m benchmarks.sizes --out benchmarks/results/sizes_cost.json
 """
@@ -34,7 +33,6 @@ def measure_size(
     data: Path, size: tuple[int, int, int] | None, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Training ms/step and sampling rows/s of one generator size."""
-    import torch
 
     from benchmarks.fidelity import corrgan_config
     from corrgan.config import ModelConfig
@@ -47,7 +45,6 @@ def measure_size(
     if size is not None:
         width, depth, heads = size
         config.model = ModelConfig(width=width, depth=depth, heads=heads)
-    threads = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)
         accelerator = make_accelerator("no", None, run_dir)
@@ -68,9 +65,8 @@ def measure_size(
     model = TrainedModel(
         trainer.ema, transform, trainer.sampler, trainer.layout, config.model, None
     )
-    torch.set_num_threads(threads)
     rates = {}
-    for name, workers in (("workers", None), ("torch_threads", 1)):
+    for name, workers in (("workers", None), ("one_worker", 1)):
         for _ in generate_batches(model, 10_000, seed=1, workers=workers):
             pass
         best = 0.0
@@ -89,7 +85,7 @@ def measure_size(
         "generator_parameters": parameters,
         "train_ms_per_step": ms_per_step,
         "sample_rows_per_second": rates["workers"],
-        "sample_rows_per_second_one_worker_torch_threads": rates["torch_threads"],
+        "sample_rows_per_second_one_worker": rates["one_worker"],
     }
 
 

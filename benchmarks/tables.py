@@ -281,12 +281,32 @@ def threads_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def sizes_table(result: dict[str, Any]) -> str:
+    """Training ms/step and sampling rows/s of each generator size."""
+    lines = [
+        "| width | blocks | heads | parameters | training ms/step "
+        "| sampling rows/s | rows/s, one worker |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in result["sizes"]:
+        mark = " (default)" if size["default"] else ""
+        lines.append(
+            f"| {size['width']}{mark} | {size['depth']} | {size['heads']} "
+            f"| {size['generator_parameters']:,} | {size['train_ms_per_step']:.1f} "
+            f"| {size['sample_rows_per_second']:,.0f} "
+            f"| {size['sample_rows_per_second_one_worker']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def render(path: Path, convergence: bool = False) -> str:
     """The tables of one result file, with the command that produced it."""
     result = json.loads(path.read_text())
     parts = [f"Command: `{result.get('command', '?')}`", ""]
     if result.get("benchmark") == "threads":
         parts.append(threads_table(result))
+    elif result.get("benchmark") == "sizes":
+        parts.append(sizes_table(result))
     elif result.get("benchmark") == "speed":
         parts += [speed_table(result), ""]
         for name, target in result.get("targets", {}).items():
