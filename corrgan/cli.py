@@ -327,6 +327,13 @@ def sample(
         typer.Option(help="COLUMN=VALUE: fix a categorical column (repeatable)."),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            help="CPU threads that generate; the rows do not depend on it. "
+            "[default: every usable core]"
+        ),
+    ] = None,
 ) -> None:
     """Generate synthetic rows from a trained model into Parquet or CSV.
 
@@ -350,7 +357,15 @@ def sample(
     levels = parse_where(trained, where or [])
     count = rows if rows is not None else trained.transform.num_rows
     summary = sample_to_file(
-        trained, count, path, file_format, seed, batch_size, levels, _device(device)
+        trained,
+        count,
+        path,
+        file_format,
+        seed,
+        batch_size,
+        levels,
+        _device(device),
+        threads,
     )
     typer.echo(
         f"wrote {summary.rows} rows to {summary.path} in {summary.seconds:.2f} s "

@@ -214,16 +214,23 @@ def sample_to_file(
     batch_size: int = 100_000,
     where: dict[str, int] | None = None,
     device: str | torch.device = "cpu",
+    workers: int | None = None,
 ) -> SampleSummary:
-    """Write ``rows`` generated rows to ``path`` atomically."""
+    """Write ``rows`` generated rows to ``path`` atomically.
+
+    ``workers`` is the number of CPU threads that generate (default: one per
+    usable core); the file does not depend on it.
+    """
     if rows < 1:
         raise CorrganError(f"--rows must be at least 1, got {rows}")
     if batch_size < 1:
         raise CorrganError(f"--batch-size must be at least 1, got {batch_size}")
     if not 0 <= seed <= MAX_SEED:
         raise CorrganError(f"--seed must be in [0, {MAX_SEED}], got {seed}")
+    if workers is not None and workers < 1:
+        raise CorrganError(f"--threads must be at least 1, got {workers}")
     started = time.perf_counter()
-    batches = generate_batches(model, rows, seed, batch_size, where, device)
+    batches = generate_batches(model, rows, seed, batch_size, where, device, workers)
     schema = model.transform.output_schema
     with TableWriter(path, schema, file_format) as writer, _progress(rows) as advance:
         for table in batches:

@@ -143,6 +143,24 @@ def test_bad_row_counts_are_user_errors(trained_run, tmp_path, run_cli):
     assert result.stderr.startswith("Error: --rows must be at least 1")
 
 
+def test_the_thread_count_does_not_change_the_file(trained_run, tmp_path, run_cli):
+    paths = [tmp_path / f"{n}.parquet" for n in (1, 3)]
+    for threads, path in zip((1, 3), paths, strict=True):
+        result = run_cli(
+            "sample", "--model", trained_run.run_dir, "--rows", "5000",
+            "--threads", str(threads), "--parquet", path,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    assert _digest(paths[0]) == _digest(paths[1])
+    result = run_cli(
+        "sample", "--model", trained_run.run_dir, "--rows", "5",
+        "--threads", "0", "--parquet", tmp_path / "x.parquet",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --threads must be at least 1, got 0")
+    assert not (tmp_path / "x.parquet").exists()
+
+
 def test_seeds_outside_the_train_range_are_user_errors(trained_run, run_cli):
     for seed in ("-1", str(2**32)):
         result = run_cli(
