@@ -115,7 +115,7 @@ class ModelConfig:
     heads: int = 2
     """Attention heads; must divide width. The defaults are the leanest of the
     sizes compared in docs/benchmarks.md that kept the fidelity of width 32,
-    depth 2 and 4 heads on every table there; sampling is 2.9x faster."""
+    depth 2 and 4 heads on every table there; sampling is 2.6x faster."""
     noise_dim: int = 32
     """Dimension of the noise vector drawn per row."""
     discriminator_width: int = 128
