@@ -113,7 +113,9 @@ def generate_batches(
     ``workers`` threads (default: one per usable core) generate in parallel,
     one torch thread each, while the caller writes the batch before. Each
     chunk draws from its own seeded stream, so the rows do not depend on the
-    number of workers.
+    number of workers. While the iterator is open, torch runs on one thread
+    in this process; its thread count is restored when the iterator ends or
+    is closed.
     """
     if torch.device(device).type != "cpu":
         for chunks in _planned_chunks(model, rows, seed, batch_size, where, None):
