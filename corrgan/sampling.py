@@ -111,7 +111,7 @@ def generate_batches(
 
     On CPU each batch is cut into chunks of ``GENERATOR_CHUNK_ROWS`` that
     ``workers`` threads (default: one per usable core) generate in parallel,
-    one torch thread each, while the caller writes the batch before. Each
+    one torch thread each, while the caller writes the previous batch. Each
     chunk draws from its own seeded stream, so the rows do not depend on the
     number of workers. While the iterator is open, torch runs on one thread
     in this process; its thread count is restored when the iterator ends or
