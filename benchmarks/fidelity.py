@@ -52,6 +52,7 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan_no_moments": {"train": {"moment_weight": 0.0}},
     "corrgan_no_moments_no_corr": {"train": {"moment_weight": 0.0, "corr_weight": 0.0}},
     "corrgan_no_marginals": {"train": {"marginal_weight": 0.0}},
+    "corrgan_critic_w64": {"model": {"discriminator_width": 64}},
     # generator sizes (width, blocks, heads); w32_d2_h4 is the former default
     **{
         f"corrgan_w{width}_d{depth}_h{heads}": {
