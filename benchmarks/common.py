@@ -253,7 +253,9 @@ def sdv_sample(synthesizer, rows: int) -> pd.DataFrame:
 
 def peer_default_threads() -> int:
     """torch's default thread count, which the SDV peers run at: every core."""
-    return len(os.sched_getaffinity(0))
+    from corrgan.sampling import usable_cores
+
+    return usable_cores()
 
 
 def seed_everything(seed: int) -> None:

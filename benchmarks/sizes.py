@@ -33,7 +33,6 @@ def measure_size(
     data: Path, size: tuple[int, int, int] | None, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Training ms/step and sampling rows/s of one generator size."""
-
     from benchmarks.fidelity import corrgan_config
     from corrgan.config import ModelConfig
     from corrgan.model_store import TrainedModel

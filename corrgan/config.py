@@ -113,7 +113,7 @@ class ModelConfig:
     depth: int = 1
     """Number of pre-norm transformer blocks over the column tokens."""
     heads: int = 2
-    """Attention heads; must divide width. The defaults are the leanest of the
+    """Attention heads; must divide width. The defaults are the fastest of the
     sizes compared in docs/benchmarks.md that kept the fidelity of width 32,
     depth 2 and 4 heads on every table there; sampling is 2.6x faster."""
     noise_dim: int = 32
