@@ -427,6 +427,7 @@ def run_benchmark(
 ) -> dict[str, Any]:
     """Train and score every model on every seed; write the JSON as it goes."""
     started = time.time()
+    warmed = common.warm_imports()
     payload: dict[str, Any] = {
         "benchmark": benchmark,
         "complete": False,
@@ -437,6 +438,7 @@ def run_benchmark(
         "machine": common.machine(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "dataset": {key: value for key, value in dataset.items() if key != "table"},
+        "imported_before_timing": warmed,
         "settings": {
             "seeds": seeds,
             "models": models,
