@@ -44,6 +44,10 @@ MODELS = ["corrgan", "ctgan", "tvae", "gaussian_copula"]
 # generator sizes compared with the default (docs/benchmarks.md)
 SIZES = [(32, 2, 4), (32, 1, 4), (32, 1, 2), (16, 2, 2), (16, 1, 2)]
 
+# step budgets and batch sizes compared with the defaults (docs/benchmarks.md)
+STEP_BUDGETS = [500, 600, 700, 800]
+BATCH_SIZES = [128, 192]
+
 # corrgan variants: overrides of the config sections, on top of the defaults
 CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "corrgan": {},
@@ -59,6 +63,15 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
             "model": {"width": width, "depth": depth, "heads": heads}
         }
         for width, depth, heads in SIZES
+    },
+    # fewer generator updates, so the step count's share of the fit is measured
+    **{
+        f"corrgan_steps{steps}": {"train": {"auto_steps": steps}}
+        for steps in STEP_BUDGETS
+    },
+    **{
+        f"corrgan_batch{size}": {"train": {"batch_size": size}}
+        for size in BATCH_SIZES
     },
 }
 
