@@ -69,10 +69,7 @@ CORRGAN_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         f"corrgan_steps{steps}": {"train": {"auto_steps": steps}}
         for steps in STEP_BUDGETS
     },
-    **{
-        f"corrgan_batch{size}": {"train": {"batch_size": size}}
-        for size in BATCH_SIZES
-    },
+    **{f"corrgan_batch{size}": {"train": {"batch_size": size}} for size in BATCH_SIZES},
 }
 
 # what --quick changes: a smoke run, not a measurement
