@@ -228,6 +228,34 @@ def test_constant_column_gives_none_and_the_report_is_strict_json():
     assert pearson["error"]["n_pairs"] == 6
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_tiny_and_huge_values_keep_their_correlations(scale):
+    # Pearson r and eta do not depend on a column's scale; squares of values
+    # near 1e-300 underflow and those near 1e300 overflow unless scaled first
+    real, synthetic = mixed_table(300), mixed_table(200, seed=1)
+    plain = build_report(real, synthetic, categorical=["group"])
+    for table in (real, synthetic):
+        table[["x", "z"]] = table[["x", "z"]] * scale
+    scaled = build_report(real, synthetic, categorical=["group"])
+
+    def matrices(report: dict) -> list[dict]:
+        card = report["synthetic"]
+        pearson, associations = card["correlations"]["pearson"], card["associations"]
+        return [
+            section[role]
+            for section in (pearson, associations)
+            for role in ("real", "synthetic")
+        ]
+
+    for got, want in zip(matrices(scaled), matrices(plain), strict=True):
+        assert got["columns"] == want["columns"]
+        np.testing.assert_allclose(
+            np.array(got["values"], dtype=float),
+            np.array(want["values"], dtype=float),
+            atol=1e-9,
+        )
+
+
 # determinism and subsampling
 
 

@@ -28,6 +28,7 @@ from corrgan.report.metrics import (
     correlation_ratio_codes,
     cramers_v_counts,
     finite_or_none,
+    unit_scaled,
 )
 
 Method = Literal["pearson", "spearman"]
@@ -51,7 +52,8 @@ def correlation_matrix(
     size = len(names)
     if size == 0:
         return np.empty((0, 0))
-    values = np.column_stack([table.columns[name] for name in names])
+    # scaled, so that tiny or huge values do not underflow or overflow
+    values = unit_scaled(np.column_stack([table.columns[name] for name in names]))
     if np.isnan(values).any():
         # pandas drops incomplete rows pair by pair (and ranks per pair)
         frame = pd.DataFrame(values)

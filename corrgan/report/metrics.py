@@ -52,6 +52,19 @@ def _floats(values: Sequence) -> np.ndarray:
     return series.to_numpy(dtype="float64", na_value=np.nan)
 
 
+def unit_scaled(values: np.ndarray) -> np.ndarray:
+    """Each column divided by its largest finite magnitude (1 where it has none).
+
+    Pearson's r and the correlation ratio do not change when a column is
+    scaled, but their sums of squares do: values near 1e-300 square to zero
+    and values near 1e300 to infinity. Scaled to at most 1 they do neither.
+    """
+    magnitude = np.abs(values)
+    magnitude = np.where(np.isfinite(magnitude), magnitude, 0.0)
+    scale = magnitude.max(axis=0, initial=0.0)
+    return values / np.where(scale > 0.0, scale, 1.0)
+
+
 def ks_complement(real: Sequence[float], synthetic: Sequence[float]) -> float | None:
     """KSComplement: one minus the two-sample Kolmogorov-Smirnov statistic.
 
@@ -194,7 +207,7 @@ def correlation_ratio_codes(
     remain or the values are constant.
     """
     present = ~np.isnan(values)
-    categories, values = categories[present], values[present]
+    categories, values = categories[present], unit_scaled(values[present])
     if len(values) < MIN_PAIR_ROWS:
         return None
     mean = values.mean()
