@@ -24,7 +24,7 @@ from corrgan.io import (
     check_output_file,
     check_output_folder,
 )
-from corrgan.schema import infer_schema
+from corrgan.schema import infer_schema, unknown_columns
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +156,12 @@ def report_files(
         name for name in categorical or [] if name not in real_table.schema.names
     ]
     if unknown:
-        raise CorrganError(
-            f"--categorical names column(s) not in {real_path}: {', '.join(unknown)}"
+        raise unknown_columns(
+            "--categorical",
+            unknown,
+            real_table.schema.names,
+            str(real_path),
+            "rename a column that holds one to score it as categorical",
         )
     if target is not None and target not in real_table.schema.names:
         raise CorrganError(

@@ -92,6 +92,30 @@ def _is_number(arrow_type: pa.DataType) -> bool:
     )
 
 
+def unknown_columns(
+    flag: str, unknown: list[str], names: list[str], where: str, fix: str
+) -> CorrganError:
+    """The error for a flag that names columns a table lacks.
+
+    Names are quoted when one of them holds a comma, since the list flags
+    split on commas; where a column holding one was split that way, ``fix``
+    says how to name it instead.
+    """
+    quoted = any("," in name for name in [*unknown, *names])
+    shown = (lambda name: repr(name)) if quoted else str
+    message = (
+        f"{flag} names column(s) not in {where}: {', '.join(map(shown, unknown))}; "
+        f"the columns are {', '.join(map(shown, names))}"
+    )
+    # a column like "a, b" arrives split into "a" and "b"
+    pieces = {
+        piece.strip() for name in names if "," in name for piece in name.split(",")
+    }
+    if flag != "--target" and pieces & set(unknown):
+        message += f"; {flag} splits on commas, so {fix}"
+    return CorrganError(message)
+
+
 def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
     """Fail if an override names an unknown column or a column twice."""
     for flag, requested in (
@@ -102,9 +126,14 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
     ):
         unknown = [name for name in requested if name not in names]
         if unknown:
-            raise CorrganError(
-                f"{flag} names column(s) not in {where}: {', '.join(unknown)}; "
-                f"the columns are {', '.join(names)}"
+            section = flag.removeprefix("--")
+            raise unknown_columns(
+                flag,
+                unknown,
+                names,
+                where,
+                "name a column that holds one in a --config file "
+                f'([data] {section} = ["a, b"])',
             )
     for first, second in (("categorical", "continuous"), ("drop", "categorical")):
         both = set(getattr(config, first)) & set(getattr(config, second))

@@ -89,6 +89,15 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
         return ["--data", "ok.parquet", "--categorical", "nope"], (
             "--categorical names column(s) not in ok.parquet: nope",
         )
+    if case == "comma in a column name":
+        table = pa.table({"income, usd": numbers(), "b": numbers()})
+        pq.write_table(table, root / "ok.parquet")
+        return ["--data", "ok.parquet", "--drop", "income, usd"], (
+            "--drop names column(s) not in ok.parquet: 'income', 'usd'",
+            "the columns are 'income, usd', 'b'",
+            "--drop splits on commas",
+            "--config file",
+        )
     if case == "one row":
         (root / "one.csv").write_text("a,b\n1.5,x\n")
         return ["--data", "one.csv"], ("one.csv has 1 row(s)", "at least 10 rows")
@@ -126,6 +135,7 @@ BAD_INPUTS = [
     "duplicate names",
     "too many categories",
     "unknown override",
+    "comma in a column name",
     "one row",
     "unknown config key",
     "config not toml",
@@ -139,6 +149,17 @@ def test_train_on_bad_input_fails_with_one_error_line(case, tmp_path, run_cli):
     result = run_cli("train", *flags, "--steps", "2", "--out", "run")
     assert_user_error(result.exit_code, result.stdout, result.stderr, *fragments)
     assert_no_model_left(tmp_path)
+
+
+def test_a_config_file_names_a_column_that_holds_a_comma(tmp_path, run_cli):
+    # what the error for "--drop 'income, usd'" tells the user to do
+    table = pa.table({"income, usd": numbers(), "b": numbers(), "c": numbers()})
+    pq.write_table(table, tmp_path / "ok.parquet")
+    (tmp_path / "run.toml").write_text('[data]\ndrop = ["income, usd"]\n')
+    flags = ["--data", "ok.parquet", "--config", "run.toml", "--steps", "2"]
+    result = run_cli("train", *flags, "--out", "run")
+    assert result.exit_code == 0, result.stderr
+    assert read_table(tmp_path / "run" / "train.parquet").column_names == ["b", "c"]
 
 
 def test_a_binary_csv_gives_a_short_printable_error(tmp_path, run_cli):
