@@ -55,9 +55,9 @@ def parse_where(model: TrainedModel, conditions: list[str]) -> dict[str, int]:
     levels: dict[str, int] = {}
     seen: dict[str, str] = {}
     for text in conditions:
-        column_name, separator, value = text.partition("=")
-        if not separator:
+        if "=" not in text:
             raise CorrganError(f"--where {text!r} is not COLUMN=VALUE")
+        column_name, value = _split_condition(text, model.transform.schema.names)
         if column_name in seen:
             raise CorrganError(
                 f"--where {text!r}: {column_name} is already fixed by "
@@ -96,6 +96,16 @@ def parse_where(model: TrainedModel, conditions: list[str]) -> dict[str, int]:
             continue
         levels[column_name] = matches[0]
     return levels
+
+
+def _split_condition(text: str, names: list[str]) -> tuple[str, str]:
+    """``COLUMN=VALUE`` split at the first ``=`` that leaves a known column,
+    so a column or a value may itself hold ``=``."""
+    cuts = [index for index, character in enumerate(text) if character == "="]
+    for cut in cuts:
+        if text[:cut] in names:
+            return text[:cut], text[cut + 1 :]
+    return text[: cuts[0]], text[cuts[0] + 1 :]
 
 
 def generate_batches(

@@ -237,3 +237,21 @@ def test_sigterm_while_sampling_leaves_no_partial_file(trained_run, tmp_path):
     assert "stopped by SIGTERM" in output
     assert "Traceback" not in output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_where_takes_columns_and_values_that_hold_an_equals_sign(tmp_path, run_cli):
+    rows = 40
+    table = pa.table(
+        {
+            "x": [float(i % 7) for i in range(rows)],
+            "a=b": ["c=d" if i % 2 else "e" for i in range(rows)],
+        }
+    )
+    pq.write_table(table, tmp_path / "eq.parquet")
+    flags = ["--data", "eq.parquet", "--steps", "2", "--test-fraction", "0"]
+    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    model = load_model(tmp_path / "run")
+    level = [str(c) for c in model.transform.column("a=b").categories].index("c=d")
+    assert parse_where(model, ["a=b=c=d"]) == {"a=b": level}
+    with pytest.raises(CorrganError, match="never saw 'c'"):
+        parse_where(model, ["a=b=c"])
