@@ -4,8 +4,11 @@ Numeric columns (continuous, integer, datetime) pass through a quantile-to-
 normal map: the empirical CDF, fitted on a bounded seeded sample, sends each
 value to a probability u, and the standard normal quantile of u is the model-
 space value. The inverse runs the same map backwards, so generated values keep
-the real marginal, stay inside the observed [min, max] and are rounded back to
-integers or dates. A numeric column with nulls adds a two-wide [present, null]
+the real marginal, stay inside the observed [min, max] and come back on the
+data's own grid: floats with the decimals the data was written with, and
+integers, dates and time stamps on the largest step that every observed value
+keeps (dates at midnight stay at midnight, prices in hundreds stay in
+hundreds). A numeric column with nulls adds a two-wide [present, null]
 indicator block.
 
 Categorical columns become one-hot blocks over the categories seen while
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 TRANSFORM_FORMAT_VERSION = 1
 MAX_QUANTILES = 1000
+MAX_DECIMALS = 10
+"""Floats with more decimals than this are generated unrounded."""
 # keeps ndtri finite at the two ends of the empirical CDF
 PROBABILITY_EPS = 1e-6
 
@@ -72,6 +78,13 @@ class NumericColumn:
     minimum: float
     maximum: float
     null_rate: float
+    decimals: int | None = None
+    """Generated floats are rounded to this many decimals (None: not rounded)."""
+    unit: int | None = None
+    """Integer-like columns (integers, dates, time stamps, durations, counted in
+    their own unit): every observed value is ``origin + k * unit``, and so is
+    every generated one. None: plain integer rounding."""
+    origin: int | None = None
 
     @property
     def constant(self) -> bool:
@@ -151,9 +164,9 @@ class TableTransform:
             if spec.kind == "categorical":
                 fitted.append(stats.categorical(spec.name, source.num_rows))
             else:
-                values = _numeric_values(sample.column(spec.name))
+                column = sample.column(spec.name)
                 fitted.append(
-                    _fit_numeric(spec.name, spec.kind, values, stats, source.num_rows)
+                    _fit_numeric(spec.name, spec.kind, column, stats, source.num_rows)
                 )
         output_schema = pa.schema([source.schema.field(name) for name in names])
         return cls(schema, fitted, output_schema, source.num_rows)
@@ -337,14 +350,24 @@ def _numeric_values(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _fit_numeric(
-    name: str, kind: str, values: np.ndarray, stats: _StreamingStats, num_rows: int
+    name: str,
+    kind: str,
+    column: pa.ChunkedArray,
+    stats: _StreamingStats,
+    num_rows: int,
 ) -> NumericColumn:
+    values = _numeric_values(column)
     finite = np.sort(values[~np.isnan(values)])
     count = min(MAX_QUANTILES, len(finite))
     quantiles = np.quantile(finite, np.linspace(0.0, 1.0, count))
     # the sample may miss the extremes of a large table: the full pass has them
     quantiles[0] = stats.minimum[name]
     quantiles[-1] = stats.maximum[name]
+
+    # the grid the values lie on, from the sample
+    counts = _integer_counts(column)
+    grid = None if counts is None else _grid(counts)
+    floats = counts is None and pa.types.is_floating(value_type(column.type))
     return NumericColumn(
         name=name,
         kind=kind,
@@ -352,7 +375,63 @@ def _fit_numeric(
         minimum=stats.minimum[name],
         maximum=stats.maximum[name],
         null_rate=stats.nulls[name] / max(num_rows, 1),
+        decimals=_decimals(finite) if floats else None,
+        unit=None if grid is None else grid[0],
+        origin=None if grid is None else grid[1],
     )
+
+
+def _integer_counts(values: pa.ChunkedArray) -> np.ndarray | None:
+    """The exact int64 counts of an integer, date, time stamp or duration column.
+
+    None for other types, and for unsigned 64-bit integers (which int64 cannot
+    hold).
+    """
+    values = _decode_dictionary(values)
+    arrow_type = values.type
+    if pa.types.is_date32(arrow_type):
+        values = pc.cast(values, pa.int32())
+    elif (
+        pa.types.is_timestamp(arrow_type)
+        or pa.types.is_duration(arrow_type)
+        or pa.types.is_date64(arrow_type)
+    ):
+        values = pc.cast(values, pa.int64())
+    elif not pa.types.is_integer(arrow_type) or pa.types.is_uint64(arrow_type):
+        return None
+    counts = pc.cast(pc.drop_null(values), pa.int64())
+    return np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _grid(counts: np.ndarray) -> tuple[int, int] | None:
+    """``(unit, origin)``: the largest step every value keeps from the smallest.
+
+    The greatest common divisor of the gaps between the distinct values: days
+    for time stamps at midnight, 7 days for weekly ones, 100 for prices in
+    hundreds. None when it is 1, or with fewer than three distinct values.
+    """
+    distinct = np.unique(counts)
+    if len(distinct) < 3 or int(distinct[-1]) - int(distinct[0]) >= 2**62:
+        return None
+    unit = int(np.gcd.reduce(np.diff(distinct)))
+    return (unit, int(distinct[0])) if unit > 1 else None
+
+
+def _decimals(finite: np.ndarray) -> int | None:
+    """The fewest decimals (at most ``MAX_DECIMALS``) that hold every value.
+
+    Exactly: rounding to them must give back each float itself, so values
+    that carry float noise (0.1 + 0.2, or float32 read as float64) are not
+    rounded at all.
+    """
+    distinct = np.unique(finite)
+    if not len(distinct):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for decimals in range(MAX_DECIMALS + 1):
+            if np.array_equal(np.round(distinct, decimals), distinct):
+                return decimals
+    return None
 
 
 def _to_probability(column: NumericColumn, values: np.ndarray) -> np.ndarray:
@@ -414,29 +493,51 @@ def _decode_numeric(
         probability = (probability - PROBABILITY_EPS) / (1.0 - 2.0 * PROBABILITY_EPS)
         numbers = _quantile_at(np.asarray(column.quantiles), probability)
     numbers = np.clip(numbers, column.minimum, column.maximum)
-    return _restore_numeric(numbers, missing, value_type(target), column.kind)
+    return _restore_numeric(numbers, missing, value_type(target), column)
 
 
 def _restore_numeric(
-    numbers: np.ndarray, missing: np.ndarray, target: pa.DataType, kind: str
+    numbers: np.ndarray,
+    missing: np.ndarray,
+    target: pa.DataType,
+    column: NumericColumn,
 ) -> pa.Array:
     mask = missing if missing.any() else None
-    if kind in {"integer", "datetime"} or pa.types.is_integer(target):
-        unsigned = pa.types.is_unsigned_integer(target)
-        dtype = np.uint64 if unsigned else np.int64
-        # float64 rounds the largest 64-bit integers up past the type's range,
-        # where the cast would wrap around; the largest double below 2**63
-        # (2**64 unsigned) is the last value that converts
-        limits = np.iinfo(dtype)
-        highest = np.nextafter(float(limits.max) + 1.0, 0.0)
-        rounded = np.clip(np.rint(numbers), float(limits.min), highest).astype(dtype)
+    if column.kind in {"integer", "datetime"} or pa.types.is_integer(target):
+        if column.unit is not None and column.origin is not None:
+            rounded = _on_grid(numbers, column)
+        else:
+            unsigned = pa.types.is_unsigned_integer(target)
+            dtype = np.uint64 if unsigned else np.int64
+            # float64 rounds the largest 64-bit integers up past the type's
+            # range, where the cast would wrap around; the largest double below
+            # 2**63 (2**64 unsigned) is the last value that converts
+            limits = np.iinfo(dtype)
+            highest = np.nextafter(float(limits.max) + 1.0, 0.0)
+            rounded = np.clip(np.rint(numbers), float(limits.min), highest)
+            rounded = rounded.astype(dtype)
         if pa.types.is_date32(target):
             return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
         return pa.array(rounded, mask=mask).cast(target)
     if pa.types.is_decimal(target):
         rounded = np.round(numbers, target.scale)
         return pc.cast(pa.array(rounded, mask=mask), target, safe=False)
+    if column.decimals is not None:
+        # the bounds were observed, so they lie on the grid themselves
+        rounded = np.round(numbers, column.decimals)
+        numbers = np.clip(rounded, column.minimum, column.maximum)
     return pa.array(numbers, mask=mask).cast(target)
+
+
+def _on_grid(numbers: np.ndarray, column: NumericColumn) -> np.ndarray:
+    """``origin + k * unit`` nearest each number, in exact int64 arithmetic
+    (float64 cannot hold a nanosecond time stamp), inside [min, max]."""
+    unit, origin = column.unit, column.origin
+    steps = np.rint((numbers - origin) / unit)
+    lowest = math.ceil((column.minimum - origin) / unit)
+    highest = math.floor((column.maximum - origin) / unit)
+    steps = np.clip(steps, lowest, highest).astype(np.int64)
+    return np.int64(origin) + steps * np.int64(unit)
 
 
 def _category_array(column: CategoricalColumn, target: pa.DataType) -> pa.Array:

@@ -489,3 +489,79 @@ def test_unsigned_64_bit_values_past_the_signed_range_are_restored():
     assert restored.min() >= float(values.min()) and restored.max() <= float(
         values.max()
     )
+
+
+# the grid of generated values
+
+
+def random_inverse(transform: TableTransform, rows: int = 2000) -> pa.Table:
+    """The inverse of arbitrary model-space rows: what a generator may emit."""
+    scores = np.random.default_rng(5).normal(size=(rows, transform.width))
+    return transform.inverse(scores.astype(np.float32))
+
+
+def test_time_stamps_at_midnight_and_weekly_dates_stay_on_their_grid():
+    rng = np.random.default_rng(0)
+    start = np.datetime64("2021-01-04", "ns")  # a Monday
+    days = rng.integers(0, 900, size=300)
+    table = pa.table(
+        {
+            "day": pa.array(start + days.astype("timedelta64[D]")),
+            "monday": pa.array(start + (7 * days).astype("timedelta64[D]")),
+            "x": rng.normal(size=300),
+        }
+    )
+    transform = fit(table)
+    assert transform.column("day").unit == 86_400 * 10**9
+    assert transform.column("monday").unit == 7 * 86_400 * 10**9
+    back = random_inverse(transform)
+    for name in ("day", "monday"):
+        ticks = pc.cast(back.column(name), pa.int64()).to_numpy()
+        seen = pc.cast(table.column(name), pa.int64()).to_numpy()
+        assert np.all((ticks - seen.min()) % transform.column(name).unit == 0)
+        assert seen.min() <= ticks.min() and ticks.max() <= seen.max()
+    # the generated days spread over the range, not onto a few grid points
+    assert len(np.unique(back.column("day").to_numpy())) > 300
+
+
+def test_floats_keep_their_decimals_and_integers_their_step():
+    rng = np.random.default_rng(1)
+    table = pa.table(
+        {
+            "price": np.round(rng.gamma(2.0, 30.0, size=400), 2),
+            "rating": rng.integers(1, 50, size=400) / 10,
+            "salary": 3 + 500 * rng.integers(40, 400, size=400),
+            "noise": rng.normal(size=400),
+        }
+    )
+    transform = fit(table)
+    assert transform.column("price").decimals == 2
+    assert transform.column("rating").decimals == 1
+    assert transform.column("noise").decimals is None
+    assert (transform.column("salary").unit, transform.column("salary").origin) == (
+        500,
+        3 + 500 * int(table.column("salary").to_numpy().min() // 500),
+    )
+    back = random_inverse(transform)
+    price = back.column("price").to_numpy()
+    assert np.array_equal(np.round(price, 2), price)
+    assert len(np.unique(price)) > 1000
+    rating = back.column("rating").to_numpy()
+    assert np.array_equal(np.round(rating, 1), rating)
+    assert np.all(back.column("salary").to_numpy() % 500 == 3)
+    # unrounded floats keep every digit the quantile map gives them
+    assert len(np.unique(back.column("noise").to_numpy())) == 2000
+
+
+def test_a_transform_saved_before_the_grid_still_loads_unrounded():
+    rng = np.random.default_rng(2)
+    table = pa.table({"price": np.round(rng.gamma(2.0, 30.0, size=400), 2)})
+    transform = fit(table)
+    saved = transform.to_dict()
+    for column in saved["columns"]:
+        for key in ("decimals", "unit", "origin"):
+            column.pop(key)
+    old = TableTransform.from_dict(saved)
+    assert old.column("price").decimals is None
+    price = random_inverse(old).column("price").to_numpy()
+    assert not np.array_equal(np.round(price, 2), price)
