@@ -1,0 +1,196 @@
+"""The Python interface: train on a table and draw rows without a shell.
+
+What ``corrgan train`` and ``corrgan sample`` do, for a notebook or a script::
+
+    import corrgan
+
+    model = corrgan.fit(frame, target="label")        # a DataFrame or a path
+    rows = model.sample(10_000, seed=1, where={"label": "rice"})
+    model.sample_to_file("synthetic.parquet", 1_000_000)
+    print(model.report["summary"]["synthetic"])       # the final stage's report
+    model = corrgan.load("runs/latest")               # a run trained earlier
+
+Every setting of ``corrgan/config.py`` is a keyword of :func:`fit` (``steps``,
+``batch_size``, ``width``, ...); a run directory is written exactly as the
+command line writes it, so either side can load what the other trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import torch
+
+from corrgan.config import SECTIONS, load_config
+from corrgan.errors import CorrganError
+from corrgan.io import check_output_folder, write_table
+from corrgan.model_store import TrainedModel, load_model
+from corrgan.pipeline import RUNS_ROOT, _new_run_dir, run_training
+from corrgan.sampling import (
+    SampleSummary,
+    generate_batches,
+    parse_where,
+    sample_to_file,
+)
+
+INPUT_FILE = "input.parquet"
+"""Where :func:`fit` keeps an in-memory table, inside the run directory, so
+that the run can be resumed and retraced like one trained from a file."""
+
+
+class Synthesizer:
+    """A trained corrgan model and the run directory it lives in."""
+
+    def __init__(self, run_dir: Path | str) -> None:
+        self.run_dir = Path(run_dir)
+        self._model: TrainedModel = load_model(self.run_dir)
+
+    def __repr__(self) -> str:
+        columns = ", ".join(self._model.transform.schema.names)
+        return f"Synthesizer({str(self.run_dir)!r}; columns: {columns})"
+
+    @property
+    def columns(self) -> list[str]:
+        """The generated columns, in order."""
+        return list(self._model.transform.schema.names)
+
+    @property
+    def report(self) -> dict[str, Any] | None:
+        """The run's ``report.json`` (None when it held no rows out)."""
+        path = self.run_dir / "report.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def sample(
+        self,
+        rows: int,
+        *,
+        seed: int = 0,
+        where: dict[str, Any] | None = None,
+        batch_size: int = 100_000,
+    ) -> pd.DataFrame:
+        """Generate ``rows`` rows as a DataFrame (same seed, same rows).
+
+        Args:
+            rows: How many rows.
+            seed: The same seed gives the same rows as ``corrgan sample``'s.
+            where: ``{column: value}``: categorical columns fixed to a value.
+            batch_size: Rows generated and decoded at a time.
+        """
+        if rows < 1:
+            raise CorrganError(f"rows must be at least 1, got {rows}")
+        levels = parse_where(self._model, _conditions(where))
+        batches = generate_batches(self._model, rows, seed, batch_size, levels)
+        return pa.concat_tables(batches).to_pandas()
+
+    def sample_to_file(
+        self,
+        path: Path | str,
+        rows: int,
+        *,
+        seed: int = 0,
+        where: dict[str, Any] | None = None,
+        batch_size: int = 100_000,
+    ) -> SampleSummary:
+        """Stream ``rows`` rows to Parquet (or CSV, by suffix), atomically."""
+        path = Path(path)
+        file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
+        levels = parse_where(self._model, _conditions(where))
+        return sample_to_file(
+            self._model, rows, path, file_format, seed, batch_size, levels
+        )
+
+
+def fit(
+    data: pd.DataFrame | pa.Table | Path | str | None = None,
+    *,
+    out: Path | str | None = None,
+    config: Path | str | None = None,
+    **settings: Any,
+) -> Synthesizer:
+    """Train on a table and return the model, as ``corrgan train`` does.
+
+    Args:
+        data: A DataFrame, an Arrow table, or a Parquet/CSV path; None trains
+            on the built-in wine table.
+        out: The run directory (default: a new one under ``runs/``).
+        config: A TOML file, as ``--config``; ``settings`` override it.
+        settings: Any field of the config dataclasses, by name: ``target``,
+            ``steps``, ``batch_size``, ``width``, ``test_fraction``, ...
+
+    The training thread count is restored afterwards: corrgan trains on one
+    thread by default, which would otherwise slow the rest of the session.
+    """
+    overrides = _sections(settings)
+    if isinstance(data, pd.DataFrame):
+        # as when pandas writes Parquet: a named index is a column, a range not
+        data = pa.Table.from_pandas(data)
+    run_dir = Path(out) if out is not None else None
+    table = data if isinstance(data, pa.Table) else None
+    if table is not None:
+        # in memory: kept in the run directory, which must be chosen first
+        run_dir = run_dir or _new_run_dir("table")
+        data = run_dir / INPUT_FILE
+    if data is not None:
+        overrides["data"]["data"] = str(data)
+    run_config = load_config(config, overrides)
+    if table is not None:
+        if (run_dir / "config.json").exists():
+            raise CorrganError(
+                f"run directory {run_dir} already holds a run; pick another out"
+            )
+        check_output_folder(run_dir, fix="pick another out for the run directory")
+        write_table(table.replace_schema_metadata(None), run_dir / INPUT_FILE)
+    threads = torch.get_num_threads()
+    try:
+        outcome = run_training(run_config, run_dir, resume=False)
+    except BaseException:
+        # a run that failed before it began leaves no copy of the table behind
+        if table is not None and not (run_dir / "config.json").exists():
+            (run_dir / INPUT_FILE).unlink(missing_ok=True)
+            if not any(run_dir.iterdir()):
+                run_dir.rmdir()
+        raise
+    finally:
+        torch.set_num_threads(threads)
+    if outcome.result.interrupted:
+        raise CorrganError(
+            f"training was stopped by a signal; a checkpoint is in "
+            f"{outcome.run_dir}: continue it with corrgan train --resume --out "
+            f"{outcome.run_dir}"
+        )
+    return Synthesizer(outcome.run_dir)
+
+
+def load(run_dir: Path | str = RUNS_ROOT / "latest") -> Synthesizer:
+    """A model trained earlier, from its run directory (safetensors and JSON)."""
+    return Synthesizer(run_dir)
+
+
+def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Keyword settings sorted into the config's sections, by field name."""
+    # the table is fit's first argument, not a setting
+    owners = {
+        item.name: section
+        for section, cls in SECTIONS.items()
+        for item in dataclasses.fields(cls)
+        if item.name != "data"
+    }
+    unknown = sorted(set(settings) - set(owners))
+    if unknown:
+        raise CorrganError(
+            f"unknown setting(s) {', '.join(unknown)}; the settings are the "
+            f"fields of corrgan.config: {', '.join(sorted(owners))}"
+        )
+    sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for name, value in settings.items():
+        sections[owners[name]][name] = value
+    return sections
+
+
+def _conditions(where: dict[str, Any] | None) -> list[str]:
+    return [f"{column}={value}" for column, value in (where or {}).items()]

@@ -1,0 +1,107 @@
+"""The Python interface: corrgan.fit, Synthesizer.sample, corrgan.load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import corrgan
+from corrgan.errors import CorrganError
+from corrgan.io import read_table
+
+
+def frame(rows: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    base = rng.normal(size=rows)
+    return pd.DataFrame(
+        {
+            "x": base,
+            "y": 2 * base + rng.normal(size=rows),
+            "count": rng.poisson(4, size=rows),
+            "colour": colour,
+        },
+        index=pd.RangeIndex(100, 100 + rows, name="row"),
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> corrgan.Synthesizer:
+    out = tmp_path_factory.mktemp("api") / "run"
+    return corrgan.fit(frame(), out=out, target="colour", steps=4, log_every=2)
+
+
+def test_fit_trains_on_a_data_frame_and_keeps_it_in_the_run(fitted):
+    assert fitted.columns == ["x", "y", "count", "colour"]
+    kept = read_table(fitted.run_dir / "input.parquet").to_pandas()
+    pd.testing.assert_frame_equal(kept, frame().reset_index(drop=True))
+    # the run directory is the command line's: the final report is there
+    assert fitted.report["summary"]["synthetic"]["column_shapes"] is not None
+    saved = (fitted.run_dir / "config.json").read_text()
+    assert '"steps": 4' in saved and '"target": "colour"' in saved
+
+
+def test_sample_matches_the_file_of_the_same_seed(fitted, tmp_path):
+    rows = fitted.sample(500, seed=7)
+    assert list(rows.columns) == fitted.columns
+    assert len(rows) == 500
+    assert rows["count"].dtype == np.int64
+    summary = fitted.sample_to_file(tmp_path / "out.parquet", 500, seed=7)
+    assert summary.rows == 500
+    written = read_table(tmp_path / "out.parquet").to_pandas()
+    pd.testing.assert_frame_equal(rows, written)
+    assert not rows.equals(fitted.sample(500, seed=8))
+
+
+def test_where_fixes_a_column_and_load_gives_the_same_model(fitted):
+    rows = fitted.sample(300, seed=1, where={"colour": "blue"})
+    assert set(rows["colour"]) == {"blue"}
+    again = corrgan.load(fitted.run_dir).sample(300, seed=1, where={"colour": "blue"})
+    pd.testing.assert_frame_equal(rows, again)
+    with pytest.raises(CorrganError, match="never saw 'purple'"):
+        fitted.sample(10, where={"colour": "purple"})
+    with pytest.raises(CorrganError, match="rows must be at least 1"):
+        fitted.sample(0)
+
+
+def test_fit_leaves_torch_threads_as_it_found_them(tmp_path):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        corrgan.fit(frame(), out=tmp_path / "run", steps=2, test_fraction=0.0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_bad_settings_fail_before_anything_is_written(tmp_path):
+    with pytest.raises(CorrganError, match="unknown setting.*stepz.*steps"):
+        corrgan.fit(frame(), out=tmp_path / "a", stepz=3)
+    with pytest.raises(CorrganError, match=r"steps \(--steps\) must be >= 1"):
+        corrgan.fit(frame(), out=tmp_path / "b", steps=0)
+    # a table too small to learn fails in training, and takes its copy along
+    with pytest.raises(CorrganError, match="3 row"):
+        corrgan.fit(frame(3), out=tmp_path / "c", steps=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_reads_a_run_the_command_line_trained(trained_run):
+    model = corrgan.load(trained_run.run_dir)
+    rows = model.sample(50, seed=2)
+    assert list(rows.columns) == model.columns
+    with pytest.raises(CorrganError, match="does not exist"):
+        corrgan.load(trained_run.run_dir / "absent")
+
+
+def test_importing_corrgan_does_not_load_torch():
+    # the command line's --version and --help must stay quick
+    code = "import sys, corrgan; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
