@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,10 @@ class _StopRequest:
         self._previous = {}
 
     def __enter__(self) -> _StopRequest:
+        # Python lets only the main thread set handlers; a run started from
+        # another thread (a Python caller's) leaves the signals to its host
+        if threading.current_thread() is not threading.main_thread():
+            return self
         for signum in (signal.SIGTERM, signal.SIGUSR1):
             self._previous[signum] = signal.signal(signum, self._handle)
         return self

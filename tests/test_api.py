@@ -105,3 +105,15 @@ def test_importing_corrgan_does_not_load_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_fit_runs_outside_the_main_thread(tmp_path):
+    # signal handlers can only be set from the main thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(
+            corrgan.fit, frame(), out=tmp_path / "run", steps=2, test_fraction=0.0
+        )
+        model = future.result()
+    assert len(model.sample(10)) == 10
