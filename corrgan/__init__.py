@@ -17,13 +17,13 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Synthesizer", "__version__", "fit", "load"]
+__all__ = ["Synthesizer", "__version__", "evaluate", "fit", "load"]
 
 
 def __getattr__(name: str):
     # the Python interface loads torch and pandas: only when it is used, so
     # that `corrgan --version` and `--help` stay quick
-    if name in {"Synthesizer", "fit", "load"}:
+    if name in {"Synthesizer", "evaluate", "fit", "load"}:
         from corrgan import api
 
         return getattr(api, name)

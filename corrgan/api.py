@@ -9,6 +9,7 @@ What ``corrgan train`` and ``corrgan sample`` do, for a notebook or a script::
     model.sample_to_file("synthetic.parquet", 1_000_000)
     print(model.report["summary"]["synthetic"])       # the final stage's report
     model = corrgan.load("runs/latest")               # a run trained earlier
+    report = corrgan.evaluate(holdout, rows, target="label")  # corrgan report
 
 Every setting of ``corrgan/config.py`` is a keyword of :func:`fit` (``steps``,
 ``batch_size``, ``width``, ...); a run directory is written exactly as the
@@ -28,7 +29,7 @@ import torch
 
 from corrgan.config import SECTIONS, load_config
 from corrgan.errors import CorrganError
-from corrgan.io import check_output_folder, write_table
+from corrgan.io import TableSource, check_output_folder, write_table
 from corrgan.model_store import TrainedModel, load_model
 from corrgan.pipeline import RUNS_ROOT, _new_run_dir, run_training
 from corrgan.sampling import (
@@ -37,6 +38,9 @@ from corrgan.sampling import (
     parse_where,
     sample_to_file,
 )
+
+Table = pd.DataFrame | pa.Table | Path | str
+"""A table given to the Python interface: in memory, or a Parquet/CSV path."""
 
 INPUT_FILE = "input.parquet"
 """Where :func:`fit` keeps an in-memory table, inside the run directory, so
@@ -166,6 +170,60 @@ def fit(
     return Synthesizer(outcome.run_dir)
 
 
+def evaluate(
+    real: Table,
+    synthetic: Table,
+    *,
+    train: Table | None = None,
+    target: str | None = None,
+    categorical: list[str] | None = None,
+    drop: list[str] | None = None,
+    seed: int = 0,
+    plots: Path | str | None = None,
+) -> dict[str, Any]:
+    """Score a synthetic table against real rows, as ``corrgan report`` does.
+
+    Args:
+        real: The real rows held out from training (a DataFrame, an Arrow
+            table or a Parquet/CSV path).
+        synthetic: The generated rows, with the real table's columns.
+        train: The rows the generator learned from: adds the floor,
+            train-on-real efficacy and the privacy section.
+        target: A categorical column: adds within-class errors and efficacy.
+        categorical: Columns to score as categorical besides the inferred ones.
+        drop: Columns to leave out of every table.
+        seed: Seeds every subsample and classifier.
+        plots: A folder for the PNG heatmaps and marginal overlays.
+
+    Returns:
+        The report, as ``report.json`` holds it (docs/report.md), without the
+        ``inputs`` section that names files.
+    """
+    from corrgan.final_report import score_tables
+    from corrgan.report import write_plots
+
+    tables = [_arrow(table) for table in (real, synthetic, train)]
+    names = tuple(
+        str(t) if isinstance(t, (str, Path)) else "" for t in (real, synthetic)
+    )
+    report, kinds, scored = score_tables(
+        *tables,
+        target=target,
+        categorical=categorical,
+        drop=drop,
+        seed=seed,
+        names=names,
+    )
+    if plots is not None:
+        write_plots(
+            scored[0].to_pandas(),
+            scored[1].to_pandas(),
+            categorical=kinds,
+            out_dir=Path(plots),
+        )
+    return report
+
+
 def load(run_dir: Path | str = RUNS_ROOT / "latest") -> Synthesizer:
     """A model trained earlier, from its run directory (safetensors and JSON)."""
     return Synthesizer(run_dir)
@@ -190,6 +248,14 @@ def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, value in settings.items():
         sections[owners[name]][name] = value
     return sections
+
+
+def _arrow(table: Table | None) -> pa.Table | None:
+    if table is None or isinstance(table, pa.Table):
+        return table
+    if isinstance(table, pd.DataFrame):
+        return pa.Table.from_pandas(table).replace_schema_metadata(None)
+    return TableSource(table).read()
 
 
 def _conditions(where: dict[str, Any] | None) -> list[str]:

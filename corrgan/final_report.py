@@ -119,6 +119,87 @@ def write_run_report(
     return report
 
 
+def score_tables(
+    real_table: pa.Table,
+    synthetic_table: pa.Table,
+    train_table: pa.Table | None = None,
+    *,
+    target: str | None = None,
+    categorical: list[str] | None = None,
+    drop: list[str] | None = None,
+    seed: int = 0,
+    names: tuple[str, str] = ("", ""),
+) -> tuple[dict[str, Any], list[str], list[pa.Table | None]]:
+    """Check, type and score tables in memory: what ``corrgan report`` does
+    between reading its inputs and writing its outputs.
+
+    Columns named by ``drop``, and identifier columns (all values distinct
+    text), are left out of every table before scoring; ``names`` are the real
+    and synthetic tables' files, for the messages.
+
+    Returns:
+        The report (without ``inputs``), the categorical columns, and the three
+        tables as scored.
+    """
+    from corrgan.report import build_report
+
+    real_name, synthetic_name = (
+        f"the {role} table {name}".rstrip()
+        for role, name in zip(("real", "synthetic"), names, strict=True)
+    )
+    if synthetic_table.num_rows == 0:
+        raise CorrganError(f"{synthetic_name} has no rows")
+    if real_table.num_rows == 0:
+        raise CorrganError(f"{real_name} has no rows")
+    unknown = [
+        name for name in categorical or [] if name not in real_table.schema.names
+    ]
+    if unknown:
+        raise unknown_columns(
+            "--categorical",
+            unknown,
+            real_table.schema.names,
+            real_name,
+            "rename a column that holds one to score it as categorical",
+        )
+    if target is not None and target not in real_table.schema.names:
+        raise CorrganError(
+            f"--target {target} is not a column of {real_name}; the columns are "
+            f"{', '.join(real_table.schema.names)}"
+        )
+    # --drop may name a column of any table: one the synthetic table has in
+    # excess is left out like one of the real table
+    tables = [real_table, synthetic_table, train_table]
+    present = {n for table in tables if table is not None for n in table.schema.names}
+    missing = [name for name in drop or [] if name not in present]
+    if missing:
+        raise CorrganError(
+            f"--drop names column(s) that no table has: {', '.join(missing)}; "
+            f"the columns of {real_name} are {', '.join(real_table.schema.names)}"
+        )
+    real_names = real_table.schema.names
+    kinds, schema = _categorical_columns(
+        real_table,
+        categorical,
+        real_name,
+        target=target,
+        drop=[name for name in drop or [] if name in real_names],
+    )
+    left_out = list(dict.fromkeys([*schema.dropped, *(drop or [])]))
+    tables = [_without(table, left_out) for table in tables]
+    real_table, synthetic_table, train_table = tables
+    report = build_report(
+        _frame(real_table),
+        _frame(synthetic_table),
+        categorical=kinds,
+        train=None if train_table is None else _frame(train_table),
+        target=target,
+        seed=seed,
+    )
+    report["settings"]["left_out"] = left_out
+    return report, kinds, tables
+
+
 def report_files(
     real_path: Path,
     synthetic_path: Path,
@@ -135,7 +216,7 @@ def report_files(
     Columns named by ``drop``, and identifier columns (all values distinct
     text), are left out of every table before scoring.
     """
-    from corrgan.report import build_report, write_plots
+    from corrgan.report import write_plots
 
     # refuse outputs that cannot be written before the scoring, rather than a
     # bad --plots folder failing after the JSON has been written
@@ -148,57 +229,16 @@ def report_files(
     real_table = TableSource(real_path).read()
     synthetic_table = TableSource(synthetic_path).read()
     train_table = TableSource(train_path).read() if train_path else None
-    if synthetic_table.num_rows == 0:
-        raise CorrganError(f"the synthetic table {synthetic_path} has no rows")
-    if real_table.num_rows == 0:
-        raise CorrganError(f"the real table {real_path} has no rows")
-    unknown = [
-        name for name in categorical or [] if name not in real_table.schema.names
-    ]
-    if unknown:
-        raise unknown_columns(
-            "--categorical",
-            unknown,
-            real_table.schema.names,
-            str(real_path),
-            "rename a column that holds one to score it as categorical",
-        )
-    if target is not None and target not in real_table.schema.names:
-        raise CorrganError(
-            f"--target {target} is not a column of {real_path}; the columns are "
-            f"{', '.join(real_table.schema.names)}"
-        )
-    # --drop may name a column of any table: one the synthetic table has in
-    # excess is left out like one of the real table
-    tables = [real_table, synthetic_table, train_table]
-    present = {n for table in tables if table is not None for n in table.schema.names}
-    missing = [name for name in drop or [] if name not in present]
-    if missing:
-        raise CorrganError(
-            f"--drop names column(s) that no table has: {', '.join(missing)}; "
-            f"the columns of {real_path} are {', '.join(real_table.schema.names)}"
-        )
-    real_names = real_table.schema.names
-    kinds, schema = _categorical_columns(
+    report, kinds, (real_table, synthetic_table, train_table) = score_tables(
         real_table,
-        categorical,
-        str(real_path),
+        synthetic_table,
+        train_table,
         target=target,
-        drop=[name for name in drop or [] if name in real_names],
-    )
-    left_out = list(dict.fromkeys([*schema.dropped, *(drop or [])]))
-    real_table, synthetic_table, train_table = (
-        _without(table, left_out) for table in tables
-    )
-    report = build_report(
-        _frame(real_table),
-        _frame(synthetic_table),
-        categorical=kinds,
-        train=None if train_table is None else _frame(train_table),
-        target=target,
+        categorical=categorical,
+        drop=drop,
         seed=seed,
+        names=(str(real_path), str(synthetic_path)),
     )
-    report["settings"]["left_out"] = left_out
     report["inputs"] = {
         "corrgan_version": __version__,
         "real": _describe(real_path, real_table.num_rows, "real"),

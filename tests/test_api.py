@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -117,3 +118,35 @@ def test_fit_runs_outside_the_main_thread(tmp_path):
         )
         model = future.result()
     assert len(model.sample(10)) == 10
+
+
+def test_evaluate_gives_what_corrgan_report_writes(fitted, tmp_path, run_cli):
+    run = fitted.run_dir
+    flags = ["--real", run / "test.parquet", "--synthetic", run / "synthetic.parquet"]
+    flags += ["--train", run / "train.parquet", "--target", "colour"]
+    result = run_cli("report", *flags, "--json", tmp_path / "report.json")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads((tmp_path / "report.json").read_text())
+    written.pop("inputs")
+
+    # the same tables as DataFrames, and as paths
+    test, synthetic, train = (
+        read_table(run / name).to_pandas()
+        for name in ("test.parquet", "synthetic.parquet", "train.parquet")
+    )
+    report = corrgan.evaluate(
+        test, synthetic, train=train, target="colour", plots=tmp_path / "plots"
+    )
+    assert json.loads(json.dumps(report)) == written
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "association_delta.png",
+        "association_real.png",
+        "association_synthetic.png",
+        "marginals.png",
+    ]
+    from_paths = corrgan.evaluate(run / "test.parquet", run / "synthetic.parquet")
+    assert from_paths["settings"]["target"] is None
+    with pytest.raises(CorrganError, match="the synthetic table has no rows"):
+        corrgan.evaluate(test, synthetic.iloc[:0])
+    with pytest.raises(CorrganError, match="--target nope is not a column"):
+        corrgan.evaluate(test, synthetic, target="nope")
