@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -534,8 +533,10 @@ def _on_grid(numbers: np.ndarray, column: NumericColumn) -> np.ndarray:
     (float64 cannot hold a nanosecond time stamp), inside [min, max]."""
     unit, origin = column.unit, column.origin
     steps = np.rint((numbers - origin) / unit)
-    lowest = math.ceil((column.minimum - origin) / unit)
-    highest = math.floor((column.maximum - origin) / unit)
+    # the bounds are observed values, so on the grid; as float64 they may be
+    # off by up to 1024 counts (a nanosecond time stamp), so round, not floor
+    lowest = round((column.minimum - origin) / unit)
+    highest = round((column.maximum - origin) / unit)
     steps = np.clip(steps, lowest, highest).astype(np.int64)
     return np.int64(origin) + steps * np.int64(unit)
 

@@ -522,6 +522,15 @@ def test_time_stamps_at_midnight_and_weekly_dates_stay_on_their_grid():
         assert seen.min() <= ticks.min() and ticks.max() <= seen.max()
     # the generated days spread over the range, not onto a few grid points
     assert len(np.unique(back.column("day").to_numpy())) > 300
+    # scores past both ends give the observed extremes exactly, although a
+    # nanosecond time stamp does not fit a float64
+    ends = np.zeros((2, transform.width), dtype=np.float32)
+    ends[0], ends[1] = -10.0, 10.0
+    extremes = transform.inverse(ends)
+    for name in ("day", "monday"):
+        got = pc.cast(extremes.column(name), pa.int64()).to_pylist()
+        seen = pc.cast(table.column(name), pa.int64())
+        assert got == [pc.min(seen).as_py(), pc.max(seen).as_py()]
 
 
 def test_floats_keep_their_decimals_and_integers_their_step():
@@ -565,3 +574,19 @@ def test_a_transform_saved_before_the_grid_still_loads_unrounded():
     assert old.column("price").decimals is None
     price = random_inverse(old).column("price").to_numpy()
     assert not np.array_equal(np.round(price, 2), price)
+
+
+def test_microsecond_time_stamps_reach_their_observed_extremes():
+    # stored in nanoseconds, such values do not fit a float64 exactly, and a
+    # grid bound taken by floor from the float maximum falls one step short
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        micro = rng.integers(1_600_000_000_000_000, 1_700_000_000_000_000, size=200)
+        table = pa.table({"at": pa.array(micro * 1000, pa.timestamp("ns"))})
+        transform = fit(table)
+        assert transform.column("at").unit % 1000 == 0
+        ends = np.zeros((2, transform.width), dtype=np.float32)
+        ends[0], ends[1] = -10.0, 10.0
+        got = pc.cast(transform.inverse(ends).column("at"), pa.int64()).to_pylist()
+        seen = pc.cast(table.column("at"), pa.int64())
+        assert got == [pc.min(seen).as_py(), pc.max(seen).as_py()]
