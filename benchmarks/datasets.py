@@ -15,6 +15,11 @@ any size:
 Spearman correlations of the numeric columns follow from the latent Pearson
 matrix (``6 / pi * asin(r / 2)`` for continuous marginals), since the marginal
 transforms are monotone.
+
+``tagged_table`` adds eight categorical ``tag`` columns of 3 to 50 equally
+likely levels, independent of everything else: ten categorical columns in
+all, so a generator conditioned on any one of them must keep every other
+column's marginal, and the tags' own shares are known to be uniform.
 """
 
 from __future__ import annotations
@@ -107,6 +112,28 @@ def copula_table(rows: int, seed: int = 0) -> pd.DataFrame:
     weights /= weights.sum(axis=1, keepdims=True)
     choice = (weights.cumsum(axis=1) < rng.random((rows, 1))).sum(axis=1)
     frame["region"] = np.array(REGIONS)[np.minimum(choice, len(REGIONS) - 1)]
+    return frame
+
+
+TAG_LEVELS = [3, 6, 10, 15, 20, 30, 40, 50]
+
+
+def tagged_table(rows: int, seed: int = 0) -> pd.DataFrame:
+    """The copula table with eight independent, uniform ``tag`` columns.
+
+    Args:
+        rows: Number of rows (at least 1).
+        seed: Seed of every random draw; the copula part is ``copula_table``'s.
+
+    Returns:
+        ``copula_table(rows, seed)`` with string columns tag1 to tag8 added,
+        tag ``i`` holding ``TAG_LEVELS[i - 1]`` levels ``t0``, ``t1``, ...
+    """
+    frame = copula_table(rows, seed)
+    rng = np.random.default_rng([seed, 2025])
+    for number, levels in enumerate(TAG_LEVELS, start=1):
+        names = np.array([f"t{level}" for level in range(levels)])
+        frame[f"tag{number}"] = names[rng.integers(0, levels, size=rows)]
     return frame
 
 

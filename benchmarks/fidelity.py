@@ -94,15 +94,22 @@ def prepare_dataset(
     ``copula_numeric`` is the copula table without its categorical columns
     and so without a target: the one kind of table where no conditioning
     carries the correlations and the correlation constraint is on its own.
+    ``copula_tags`` adds eight independent categorical columns to it.
     """
     if dataset == "crop":
         path, target, name = data, common.CROP_TARGET, "crop"
     else:
-        from benchmarks.datasets import CATEGORICAL_COLUMNS, TARGET, copula_table
+        from benchmarks.datasets import (
+            CATEGORICAL_COLUMNS,
+            TARGET,
+            copula_table,
+            tagged_table,
+        )
 
         path = work_dir / f"{dataset.replace('_', '-')}-{rows}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame = copula_table(rows, seed=0)
+        make = tagged_table if dataset == "copula_tags" else copula_table
+        frame = make(rows, seed=0)
         if dataset == "copula_numeric":
             frame, target = frame.drop(columns=CATEGORICAL_COLUMNS), None
         else:
@@ -653,7 +660,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     add_common_arguments(parser)
     parser.add_argument(
-        "--dataset", choices=["crop", "copula", "copula_numeric"], default="crop"
+        "--dataset",
+        choices=["crop", "copula", "copula_numeric", "copula_tags"],
+        default="crop",
     )
     parser.add_argument(
         "--rows", type=int, default=10_000, help="rows of the copula table"

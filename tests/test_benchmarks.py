@@ -21,8 +21,10 @@ from benchmarks import common, fidelity, tables
 from benchmarks.datasets import (
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
+    TAG_LEVELS,
     copula_table,
     expected_spearman,
+    tagged_table,
 )
 
 SUMMARY_KEYS = {
@@ -113,6 +115,25 @@ def test_numeric_copula_has_no_categorical_column_and_no_target(tmp_path):
     full = copula_table(500, seed=0)
     table = pd.read_parquet(dataset["path"])
     pd.testing.assert_frame_equal(table, full[NUMERIC_COLUMNS])
+
+
+def test_tagged_copula_adds_independent_uniform_tags(tmp_path):
+    dataset = fidelity.prepare_dataset("copula_tags", Path("unused"), 20_000, tmp_path)
+    tags = [f"tag{number}" for number in range(1, len(TAG_LEVELS) + 1)]
+    assert dataset["columns"] == NUMERIC_COLUMNS + CATEGORICAL_COLUMNS + tags
+    assert sorted(dataset["categorical"]) == sorted(CATEGORICAL_COLUMNS + tags)
+    table = pd.read_parquet(dataset["path"])
+    pd.testing.assert_frame_equal(
+        table[NUMERIC_COLUMNS + CATEGORICAL_COLUMNS], copula_table(20_000, seed=0)
+    )
+    for tag, levels in zip(tags, TAG_LEVELS, strict=True):
+        shares = table[tag].value_counts(normalize=True)
+        assert len(shares) == levels
+        assert np.abs(shares - 1 / levels).max() < 5 * np.sqrt(1 / levels / 20_000)
+    # independent of the numbers: no level moves the mean score
+    means = table.groupby("tag1")["score"].mean()
+    assert means.max() - means.min() < 0.5
+    pd.testing.assert_frame_equal(tagged_table(300, seed=2), tagged_table(300, seed=2))
 
 
 def test_convergence_times_add_up(tmp_path):
