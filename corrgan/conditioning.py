@@ -4,11 +4,13 @@ The condition vector holds one one-hot group per categorical column. While
 training, each row picks one column uniformly and one of its categories with
 probability proportional to log(1 + count), so rare categories are seen often
 enough to be learned; the real rows shown to the critic (and used as the
-correlation target) are drawn with the same conditions. Some rows also carry
-the real row's categories of further columns, so that several ``--where``
-conditions can be combined at sampling time. At sampling time the categories
-come in the training data's own proportions (systematic sampling, so the class
-mix matches without the noise of independent draws).
+correlation target) are drawn with the same conditions. Each row fixes one
+column, as each generated row does: the losses see whole batches, so a batch
+that mixed rows of one and of several conditions let each kind drift as long
+as the mixture fit. Several ``--where`` still combine, their condition groups
+added. At sampling time the categories come in the training data's own
+proportions (systematic sampling, so the class mix matches without the noise
+of independent draws).
 """
 
 from __future__ import annotations
@@ -19,9 +21,6 @@ import numpy as np
 
 from corrgan.errors import CorrganError
 from corrgan.transform import CategoricalColumn, TableTransform
-
-# share of further columns that a training condition also fixes
-EXTRA_CONDITION_RATE = 0.2
 
 
 def systematic_draw(
@@ -83,12 +82,10 @@ class ConditionSampler:
 
     def _index_rows(self, data: np.ndarray) -> None:
         """Sort the rows by category per group, for vectorised matching."""
-        self._category_of_row = []
         self._order, self._starts, self._counts = [], [], []
         for group in self.groups:
             category = data[:, group.start : group.end].argmax(axis=1)
             counts = np.bincount(category, minlength=group.width)
-            self._category_of_row.append(category)
             self._order.append(np.argsort(category, kind="stable"))
             self._starts.append(np.concatenate([[0], np.cumsum(counts)[:-1]]))
             self._counts.append(counts)
@@ -126,14 +123,7 @@ class ConditionSampler:
             offset = rng.random(len(members)) * self._counts[number][category]
             position = self._starts[number][category] + offset.astype(np.int64)
             indices[members] = self._order[number][position]
-        # fix further columns to the real row's own categories, now and then
-        for number, group in enumerate(self.groups):
-            active = (chosen_group == number) | (
-                rng.random(rows) < EXTRA_CONDITION_RATE
-            )
-            rows_on = np.nonzero(active)[0]
-            category = self._category_of_row[number][indices[rows_on]]
-            condition[rows_on, group.condition_start + category] = 1.0
+            condition[members, group.condition_start + category] = 1.0
         return condition, indices
 
     def sample_generation(self, rows: int, rng: np.random.Generator) -> np.ndarray:

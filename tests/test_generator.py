@@ -79,6 +79,10 @@ def test_training_conditions_find_matching_rows_and_oversample_rare(fitted):
     sampler = ConditionSampler(transform, data)
     assert [group.column for group in sampler.groups] == ["label", "colour"]
     condition, indices = sampler.sample_train(4000, np.random.default_rng(0))
+    # one column fixed per row, as generation fixes one, each column as often
+    assert np.all(condition.sum(axis=1) == 1)
+    label_rows = condition[:, 0:2].sum()
+    assert 0.45 < label_rows / 4000 < 0.55
     for group, (c_start, c_end) in zip(
         sampler.groups, sampler.condition_groups, strict=True
     ):
