@@ -31,7 +31,7 @@ from corrgan.config import SECTIONS, load_config
 from corrgan.errors import CorrganError
 from corrgan.io import TableSource, check_output_folder, write_table
 from corrgan.model_store import TrainedModel, load_model
-from corrgan.pipeline import RUNS_ROOT, _new_run_dir, run_training
+from corrgan.pipeline import RUNS_ROOT, new_run_dir, run_training
 from corrgan.sampling import (
     SampleSummary,
     generate_batches,
@@ -137,7 +137,7 @@ def fit(
     table = data if isinstance(data, pa.Table) else None
     if table is not None:
         # in memory: kept in the run directory, which must be chosen first
-        run_dir = run_dir or _new_run_dir("table")
+        run_dir = run_dir or new_run_dir("table")
         data = run_dir / INPUT_FILE
     if data is not None:
         overrides["data"]["data"] = str(data)

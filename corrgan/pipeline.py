@@ -132,7 +132,8 @@ def _stratified_cuts(
     return cuts
 
 
-def _new_run_dir(name: str) -> Path:
+def new_run_dir(name: str) -> Path:
+    """A fresh ``runs/<time>-<name>`` folder name (not created)."""
     stem = Path(name).stem or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = RUNS_ROOT / f"{stamp}-{stem}"
@@ -257,7 +258,7 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
 
     # one process picks the run directory; the others follow it
     name = config.data.data or DEFAULT_NAME
-    chosen = [str(run_dir) if run_dir else str(_new_run_dir(name))]
+    chosen = [str(run_dir) if run_dir else str(new_run_dir(name))]
     accelerator = make_accelerator(
         config.train.mixed_precision, config.train.log_with, Path(chosen[0])
     )
