@@ -211,6 +211,20 @@ class Trainer:
         per_rank = max(train.batch_size // self.world, pac)
         self.rows_per_rank = per_rank - per_rank % pac
         self.total_steps = train.total_steps(len(data))
+        if train.epochs is not None and accelerator.is_main_process:
+            trained = self.total_steps * train.batch_size / max(len(data), 1)
+            if trained > 1.5 * train.epochs:
+                # a step is one whole batch, however few rows were asked for
+                logger.warning(
+                    "--epochs %g of %d training rows is less than one batch of "
+                    "%d rows; training %d step(s), %.1f epochs (a smaller "
+                    "--batch-size trains fewer)",
+                    train.epochs,
+                    len(data),
+                    train.batch_size,
+                    self.total_steps,
+                    trained,
+                )
 
         # networks, seeded identically on every rank
         torch.manual_seed(train.seed)

@@ -338,3 +338,21 @@ def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
     with pytest.raises(CorrganError, match="does not fit this model") as caught:
         run_training(_config(steps=4), run_dir, resume=True)
     assert "without --resume" in str(caught.value)
+
+
+def test_epochs_below_one_batch_say_what_is_trained(tmp_path, caplog):
+    # the built-in table's training split is far smaller than 64 batches of
+    # 32 rows; a step is still one whole batch
+    config = _config(epochs=0.01)
+    with caplog.at_level("WARNING", logger="corrgan"):
+        outcome = run_training(config, tmp_path / "run", resume=False)
+    assert outcome.result.steps_done == 1
+    warned = [r.getMessage() for r in caplog.records if "--epochs" in r.getMessage()]
+    assert len(warned) == 1
+    assert "less than one batch of 32 rows; training 1 step(s)" in warned[0]
+
+    # a budget of whole batches says nothing
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="corrgan"):
+        run_training(_config(epochs=1.0), tmp_path / "again", resume=False)
+    assert not [r for r in caplog.records if "--epochs" in r.getMessage()]
