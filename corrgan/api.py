@@ -130,11 +130,8 @@ def fit(
     thread by default, which would otherwise slow the rest of the session.
     """
     overrides = _sections(settings)
-    if isinstance(data, pd.DataFrame):
-        # as when pandas writes Parquet: a named index is a column, a range not
-        data = pa.Table.from_pandas(data)
     run_dir = Path(out) if out is not None else None
-    table = data if isinstance(data, pa.Table) else None
+    table = _in_memory(data)
     if table is not None:
         # in memory: kept in the run directory, which must be chosen first
         run_dir = run_dir or new_run_dir("table")
@@ -148,7 +145,7 @@ def fit(
                 f"run directory {run_dir} already holds a run; pick another out"
             )
         check_output_folder(run_dir, fix="pick another out for the run directory")
-        write_table(table.replace_schema_metadata(None), run_dir / INPUT_FILE)
+        write_table(table, run_dir / INPUT_FILE)
     threads = torch.get_num_threads()
     try:
         outcome = run_training(run_config, run_dir, resume=False)
@@ -250,12 +247,24 @@ def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return sections
 
 
-def _arrow(table: Table | None) -> pa.Table | None:
-    if table is None or isinstance(table, pa.Table):
-        return table
+def _in_memory(table: Table | None) -> pa.Table | None:
+    """A DataFrame or Arrow table as Arrow without pandas metadata; else None.
+
+    As when pandas writes Parquet, a named index becomes a column and a
+    plain range index is left out.
+    """
     if isinstance(table, pd.DataFrame):
-        return pa.Table.from_pandas(table).replace_schema_metadata(None)
-    return TableSource(table).read()
+        table = pa.Table.from_pandas(table)
+    if isinstance(table, pa.Table):
+        return table.replace_schema_metadata(None)
+    return None
+
+
+def _arrow(table: Table | None) -> pa.Table | None:
+    if table is None:
+        return None
+    in_memory = _in_memory(table)
+    return in_memory if in_memory is not None else TableSource(table).read()
 
 
 def _conditions(where: dict[str, Any] | None) -> list[str]:
