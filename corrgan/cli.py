@@ -324,7 +324,11 @@ def sample(
     ),
     where: Annotated[
         list[str] | None,
-        typer.Option(help="COLUMN=VALUE: fix a categorical column (repeatable)."),
+        typer.Option(
+            help="COLUMN=VALUE: fix a categorical column (repeatable). VALUE is "
+            "a category's text, any case, or its number (1 for 1.0); null, "
+            "none or an empty VALUE names the null category."
+        ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     threads: Annotated[

@@ -10,6 +10,7 @@ model, seed, row count and batch size give the same file.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import time
@@ -37,6 +38,9 @@ beat torch's own threads on large ones: the generator's operators are too
 small to split well (docs/benchmarks.md)."""
 MAX_LISTED_VALUES = 20
 """An unknown --where value lists at most this many of the known ones."""
+NULL_SPELLINGS = {"", "null", "none", "nan", "na", "<na>", "<null>"}
+"""How ``--where COLUMN=VALUE`` names a column's null category, case aside,
+where no category has that text."""
 
 
 @dataclass
@@ -77,25 +81,53 @@ def parse_where(model: TrainedModel, conditions: list[str]) -> dict[str, int]:
                 f"--where {text!r}: {column_name} is not categorical; only "
                 "categorical columns can be conditioned on"
             )
-        known = [str(category) for category in column.categories]
-        matches = [i for i, name in enumerate(known) if name == value]
-        if not matches:
-            lowered = [
-                i for i, name in enumerate(known) if name.lower() == value.lower()
-            ]
-            matches = lowered
-        if not matches:
+        level = _match_level(column, value)
+        if level is None:
+            known = [str(category) for category in column.categories]
             shown = ", ".join(repr(name) for name in known[:MAX_LISTED_VALUES])
             if len(known) > MAX_LISTED_VALUES:
                 shown += f" and {len(known) - MAX_LISTED_VALUES} more"
+            if column.has_null:
+                shown += f", and null (--where {column_name}=null)"
             raise CorrganError(
                 f"--where {text!r}: the model never saw {value!r} in {column_name}; "
                 f"known values: {shown}"
             )
         if column.constant:
             continue
-        levels[column_name] = matches[0]
+        levels[column_name] = level
     return levels
+
+
+def _match_level(column: CategoricalColumn, value: str) -> int | None:
+    """The level that ``value`` names: its text exactly, else ignoring case,
+    else the same number (``1`` names the category ``1.0``), else the null
+    level by a null spelling (``null``, ``none``, ``nan``, ``na`` or empty)."""
+    known = [str(category) for category in column.categories]
+    for same in (str.__eq__, lambda a, b: a.casefold() == b.casefold()):
+        matches = [index for index, name in enumerate(known) if same(name, value)]
+        if matches:
+            return matches[0]
+    number = _as_number(value)
+    if number is not None:
+        for index, category in enumerate(column.categories):
+            if _as_number(category) == number:
+                return index
+    if column.has_null and value.strip().casefold() in NULL_SPELLINGS:
+        return len(column.categories)
+    return None
+
+
+def _as_number(value: object) -> float | None:
+    """``value`` as a finite float, or None for text that is not a number
+    and for booleans, which name ``True``/``False`` only."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _split_condition(text: str, names: list[str]) -> tuple[str, str]:

@@ -255,3 +255,49 @@ def test_where_takes_columns_and_values_that_hold_an_equals_sign(tmp_path, run_c
     assert parse_where(model, ["a=b=c=d"]) == {"a=b": level}
     with pytest.raises(CorrganError, match="never saw 'c'"):
         parse_where(model, ["a=b=c"])
+
+
+def test_where_names_categories_by_number_and_the_null_category(tmp_path, run_cli):
+    rows = 60
+    regions = [None if i % 3 == 0 else ("north", "south")[i % 2] for i in range(rows)]
+    table = pa.table(
+        {
+            "x": [float(i % 7) for i in range(rows)],
+            "grade": [float(1 + i % 2) for i in range(rows)],
+            "region": regions,
+            "flag": [i % 2 == 0 for i in range(rows)],
+        }
+    )
+    pq.write_table(table, tmp_path / "levels.parquet")
+    flags = ["--data", "levels.parquet", "--steps", "2", "--test-fraction", "0"]
+    flags += ["--categorical", "grade"]
+    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    model = load_model(tmp_path / "run")
+    region = model.transform.column("region")
+    null_level = len(region.categories)
+
+    # a number names the category it equals, whatever its spelling
+    assert parse_where(model, ["grade=1"]) == {"grade": 0}
+    assert parse_where(model, ["grade=2.00"]) == {"grade": 1}
+    with pytest.raises(CorrganError, match="never saw '3'"):
+        parse_where(model, ["grade=3"])
+    # booleans by name only, any case
+    assert parse_where(model, ["flag=true"]) == {"flag": 1}
+    with pytest.raises(CorrganError, match="never saw '1' in flag"):
+        parse_where(model, ["flag=1"])
+    # the null category, by any null spelling, and listed when a value is unknown
+    for spelling in ("null", "None", "", "NaN"):
+        assert parse_where(model, [f"region={spelling}"]) == {"region": null_level}
+    with pytest.raises(CorrganError, match=r"'south', and null \(--where region=null"):
+        parse_where(model, ["region=west"])
+    with pytest.raises(CorrganError, match="never saw 'null' in grade"):
+        parse_where(model, ["grade=null"])
+
+    # sampled rows honour a null condition exactly
+    out = tmp_path / "nulls.parquet"
+    args = ["--model", "run", "--rows", "50", "--parquet", out]
+    result = run_cli("sample", *args, "--where", "region=null", "--where", "grade=2")
+    assert result.exit_code == 0, result.stderr
+    written = pq.read_table(out)
+    assert written.column("region").null_count == 50
+    assert set(written.column("grade").to_pylist()) == {2.0}
