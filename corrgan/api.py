@@ -31,7 +31,12 @@ from corrgan.config import SECTIONS, load_config
 from corrgan.errors import CorrganError
 from corrgan.io import TableSource, check_output_folder, write_table
 from corrgan.model_store import TrainedModel, load_model
-from corrgan.pipeline import RUNS_ROOT, new_run_dir, run_training
+from corrgan.pipeline import (
+    RUNS_ROOT,
+    check_new_run_folder,
+    new_run_dir,
+    run_training,
+)
 from corrgan.sampling import (
     SampleSummary,
     generate_batches,
@@ -145,10 +150,12 @@ def fit(
                 f"run directory {run_dir} already holds a run; pick another out"
             )
         check_output_folder(run_dir, fix="pick another out for the run directory")
+        check_new_run_folder(run_dir, flag="out")
         write_table(table, run_dir / INPUT_FILE)
     threads = torch.get_num_threads()
+    own = frozenset({INPUT_FILE} if table is not None else ())
     try:
-        outcome = run_training(run_config, run_dir, resume=False)
+        outcome = run_training(run_config, run_dir, resume=False, own_files=own)
     except BaseException:
         # a run that failed before it began leaves no copy of the table behind
         if table is not None and not (run_dir / "config.json").exists():

@@ -132,6 +132,10 @@ def _stratified_cuts(
     return cuts
 
 
+MAX_LISTED_FILES = 5
+"""A folder refused as --out names at most this many of its files."""
+
+
 def new_run_dir(name: str) -> Path:
     """A fresh ``runs/<time>-<name>`` folder name (not created)."""
     stem = Path(name).stem or "run"
@@ -142,6 +146,30 @@ def new_run_dir(name: str) -> Path:
         suffix += 1
         run_dir = RUNS_ROOT / f"{stamp}-{stem}-{suffix}"
     return run_dir
+
+
+def check_new_run_folder(
+    out: Path, own: frozenset[str] = frozenset(), flag: str = "--out"
+) -> None:
+    """Refuse an existing folder that holds anything but ``own``.
+
+    A run writes its splits, model, report and plots under fixed names, so
+    in a folder of other files it could replace one of them: the training
+    data itself, were it called ``train.parquet``.
+    """
+    if not out.is_dir():
+        return
+    others = sorted(entry.name for entry in out.iterdir() if entry.name not in own)
+    if not others:
+        return
+    shown = ", ".join(others[:MAX_LISTED_FILES])
+    if len(others) > MAX_LISTED_FILES:
+        shown += f" and {len(others) - MAX_LISTED_FILES} more"
+    raise CorrganError(
+        f"{flag} {out} is not a corrgan run and already holds files ({shown}), "
+        "which the run could replace (its splits, model, report and plots go "
+        f"there under fixed names): pick a new or empty folder for {flag}"
+    )
 
 
 def _point_latest(run_dir: Path) -> None:
@@ -238,8 +266,18 @@ def _same_file(first: str | None, second: str | None) -> bool:
         return False
 
 
-def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcome:
-    """Train a model as ``config`` says and leave a complete run directory."""
+def run_training(
+    config: RunConfig,
+    out: Path | None,
+    resume: bool,
+    own_files: frozenset[str] = frozenset(),
+) -> RunOutcome:
+    """Train a model as ``config`` says and leave a complete run directory.
+
+    ``out`` must be a run to resume, or new, or empty but for ``own_files``:
+    names the caller put there for this run (the Python interface's copy of
+    an in-memory table).
+    """
     if resume and out is None:
         raise CorrganError("--resume needs --out RUN_DIR: the run to continue")
     if out is not None and not resume and (out / "config.json").exists():
@@ -249,6 +287,8 @@ def run_training(config: RunConfig, out: Path | None, resume: bool) -> RunOutcom
         )
     if out is not None:
         check_output_folder(out, fix="pick another --out for the run directory")
+        if not (out / "config.json").exists():
+            check_new_run_folder(out, own=own_files)
     # the built-in table comes with its class column as the target
     if config.data.data is None and config.data.target is None:
         config.data.target = DEFAULT_TARGET

@@ -91,6 +91,16 @@ def test_bad_settings_fail_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_fit_never_writes_over_files_in_its_out_folder(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "input.parquet").write_text("not corrgan's")
+    with pytest.raises(CorrganError, match="out .*mine is not a corrgan run"):
+        corrgan.fit(frame(), out=folder, steps=2)
+    assert [p.name for p in folder.iterdir()] == ["input.parquet"]
+    assert (folder / "input.parquet").read_text() == "not corrgan's"
+
+
 def test_load_reads_a_run_the_command_line_trained(trained_run):
     model = corrgan.load(trained_run.run_dir)
     rows = model.sample(50, seed=2)

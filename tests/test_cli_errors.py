@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -186,6 +187,32 @@ def test_train_refuses_an_out_that_is_a_file(tmp_path, run_cli):
     )
     assert (tmp_path / "taken.csv").read_text() == "keep"
     assert_no_model_left(tmp_path)
+
+
+@pytest.mark.parametrize("out", ["folder", "."])
+def test_train_refuses_an_out_folder_that_holds_other_files(tmp_path, run_cli, out):
+    # the data itself is named as a run's training split would be
+    (tmp_path / "folder").mkdir()
+    lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers()))
+    data = tmp_path / "folder" / "train.parquet"
+    pq.write_table(pa.csv.read_csv(pa.py_buffer(("x,k\n" + lines).encode())), data)
+    before = data.read_bytes()
+    flags = ["--data", "folder/train.parquet", "--steps", "2"]
+    result = run_cli("train", *flags, "--out", out)
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "is not a corrgan run and already holds files",
+        "pick a new or empty folder for --out",
+    )
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == ["train.parquet"]
+    # an empty folder is a fine place for a run
+    (tmp_path / "empty").mkdir()
+    result = run_cli("train", *flags, "--out", "empty")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "empty" / "model.json").exists()
 
 
 def write_report_inputs(root: Path) -> list[str]:
