@@ -125,6 +125,12 @@ def load_model(run_dir: Path | str, device: str | torch.device = "cpu") -> Train
             f"{run_dir / WEIGHTS_FILE} does not fit the model ({type(err).__name__}); "
             "retrain the model"
         ) from None
+    if not all(bool(p.isfinite().all()) for p in generator.parameters()):
+        # only a run saved before training checked for divergence holds these
+        raise CorrganError(
+            f"{run_dir / WEIGHTS_FILE} holds weights that are not finite numbers: "
+            "the training diverged; train again with lower learning rates"
+        )
     generator.to(device).eval()
     return TrainedModel(
         generator, transform, sampler, layout, model_config, metadata.get("target")

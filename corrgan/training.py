@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -287,6 +288,7 @@ class Trainer:
         Each rank's random state is saved beside it, so that a resumed run
         continues every rank's stream where it stopped.
         """
+        self._check_finite()
         checkpoints = self.run_dir / "checkpoints"
         rank_dir = checkpoints / "ranks"
         rank_dir.mkdir(parents=True, exist_ok=True)
@@ -314,6 +316,27 @@ class Trainer:
                 if f"step-{old.stem.rsplit('-', 1)[1]}" not in kept:
                     old.unlink(missing_ok=True)
         self.accelerator.wait_for_everyone()
+
+    def _check_finite(self, record: dict | None = None) -> None:
+        """Stop once training has diverged, before such weights are saved.
+
+        The weights are the same on every rank, so every rank stops together.
+        """
+        modules = (self.generator, self.ema, self.critic)
+        if all(bool(p.isfinite().all()) for m in modules for p in m.parameters()):
+            return
+        broken = [
+            name
+            for name, value in (record or {}).items()
+            if isinstance(value, float) and not math.isfinite(value)
+        ]
+        losses = f" ({', '.join(broken)} not finite)" if broken else ""
+        raise CorrganError(
+            f"training diverged by step {self.step}: the networks' weights are "
+            f"no longer finite numbers{losses}, so no model was saved; lower "
+            "generator_lr and discriminator_lr (or the loss weights) in a "
+            "--config file, or look for extreme values in the data"
+        )
 
     def restore(self, path: Path) -> None:
         tensors, state = load_checkpoint(path, parts=self._tensors())
@@ -545,6 +568,7 @@ class Trainer:
                         / max(self.step - interval_first, 1),
                     }
                     interval_start, interval_first = now, self.step
+                    self._check_finite(record)
                     if self.accelerator.is_main_process:
                         self._write_record(metrics_path, record)
                         progress.show(record)

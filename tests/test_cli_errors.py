@@ -6,6 +6,7 @@ model trained, sampled and tampered with.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -15,9 +16,12 @@ import pyarrow as pa
 import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
 from corrgan import __version__
 from corrgan.io import read_table
+from corrgan.model_store import sha256_of
 from corrgan.transform import read_transform
 
 EXIT_USER_ERROR = 2
@@ -375,6 +379,53 @@ def test_sample_with_tampered_weights_is_refused(tmp_path, run_cli, trained_run)
         "generator.safetensors does not match the checksum",
     )
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_sample_refuses_weights_that_are_not_finite(tmp_path, run_cli, trained_run):
+    # as a run saved before divergence was checked could hold, checksum intact
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    weights = load_file(model / "generator.safetensors")
+    first = sorted(weights)[0]
+    weights[first] = torch.full_like(weights[first], float("nan"))
+    save_file(weights, model / "generator.safetensors")
+    metadata = json.loads((model / "model.json").read_text())
+    metadata["files"]["generator.safetensors"] = sha256_of(
+        model / "generator.safetensors"
+    )
+    (model / "model.json").write_text(json.dumps(metadata))
+
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "holds weights that are not finite numbers",
+    )
+    assert not (tmp_path / "out.parquet").exists()
+
+
+@pytest.mark.slow
+def test_training_that_diverges_stops_with_an_error_and_saves_no_model(
+    tmp_path, run_cli
+):
+    lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers()))
+    (tmp_path / "data.csv").write_text("x,k\n" + lines)
+    (tmp_path / "wild.toml").write_text(
+        "[train]\ngenerator_lr = 1e30\ndiscriminator_lr = 1e30\n"
+    )
+    flags = ["--data", "data.csv", "--config", "wild.toml", "--steps", "30"]
+    result = run_cli("train", *flags, "--out", "run")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "training diverged by step",
+        "no model was saved",
+        "lower generator_lr and discriminator_lr",
+    )
+    assert not (tmp_path / "run" / "model.json").exists()
+    assert not (tmp_path / "run" / "generator.safetensors").exists()
 
 
 @pytest.mark.slow
