@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
@@ -94,7 +95,7 @@ class TableSource:
             self._dataset = self._dataset.replace_schema(
                 _without_pandas_index(self._dataset.schema, self.path)
             )
-        self.schema: pa.Schema = (
+        self.schema: pa.Schema = _without_views(
             self._table.schema if self._table is not None else self._dataset.schema
         )
         _check_unique_names(self.schema.names, self.path)
@@ -104,6 +105,7 @@ class TableSource:
         """A source over a table already in memory."""
         source = cls.__new__(cls)
         source.path, source.format = Path(name), "memory"
+        table = _cast_views(table)
         source._table, source._dataset = table, None
         source.num_rows, source.schema = table.num_rows, table.schema
         _check_unique_names(table.schema.names, source.path)
@@ -113,7 +115,7 @@ class TableSource:
         """Return the whole table (or some of its columns) in memory."""
         if self._table is not None:
             return self._table.select(columns) if columns else self._table
-        return self._guard(lambda: self._dataset.to_table(columns=columns))
+        return self._guard(lambda: self._scanner(columns).to_table())
 
     def sample(self, max_rows: int, seed: int) -> pa.Table:
         """Return at most ``max_rows`` rows drawn without replacement, seeded.
@@ -126,7 +128,7 @@ class TableSource:
         indices = np.sort(rng.choice(self.num_rows, size=max_rows, replace=False))
         if self._table is not None:
             return self._table.take(indices)
-        return self._guard(lambda: self._dataset.take(indices))
+        return self._guard(lambda: self._scanner().take(indices))
 
     def iter_batches(self, batch_rows: int = 65_536) -> Iterator[pa.Table]:
         """Yield the table in consecutive batches of at most ``batch_rows`` rows."""
@@ -135,7 +137,7 @@ class TableSource:
                 yield self._table.slice(start, batch_rows)
             return
         try:
-            for batch in self._dataset.to_batches(batch_size=batch_rows):
+            for batch in self._scanner(batch_size=batch_rows).to_batches():
                 if batch.num_rows:
                     yield pa.Table.from_batches([batch])
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
@@ -143,6 +145,18 @@ class TableSource:
                 f"cannot read {self.path}: {_first_line(err)}; check that the "
                 "file is complete and not corrupted"
             ) from None
+
+    def _scanner(self, columns: list[str] | None = None, **options) -> pa_ds.Scanner:
+        """A scan of the dataset that reads string and binary views as plain
+        strings and binaries, as ``schema`` says."""
+        names = columns or self.schema.names
+        projection = {
+            name: pc.field(name).cast(self.schema.field(name).type)
+            if self.schema.field(name).type != self._dataset.schema.field(name).type
+            else pc.field(name)
+            for name in names
+        }
+        return self._dataset.scanner(columns=projection, **options)
 
     def _guard(self, read):
         try:
@@ -244,6 +258,30 @@ def _check_parquet_schemas(path: Path, files: Path | list[str]) -> pa.Schema | N
         [pa.field(field.name, widened.get(field.name, field.type)) for field in base],
         metadata=base.metadata,
     )
+
+
+def _without_views(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with string and binary views as plain strings and binaries.
+
+    Arrow's compute functions (distinct counts, sorts) have no kernels for
+    the view layouts, which Polars and DuckDB may write to Parquet.
+    """
+    # pyarrow before 16 has neither layout nor their tests
+    is_string_view = getattr(pa.types, "is_string_view", lambda _: False)
+    is_binary_view = getattr(pa.types, "is_binary_view", lambda _: False)
+    plain = []
+    for field in schema:
+        if is_string_view(field.type):
+            field = field.with_type(pa.string())
+        elif is_binary_view(field.type):
+            field = field.with_type(pa.binary())
+        plain.append(field)
+    return pa.schema(plain, metadata=schema.metadata)
+
+
+def _cast_views(table: pa.Table) -> pa.Table:
+    plain = _without_views(table.schema)
+    return table if plain.equals(table.schema) else table.cast(plain)
 
 
 def _without_pandas_index(schema: pa.Schema, path: Path) -> pa.Schema:

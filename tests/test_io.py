@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from corrgan.config import DataConfig
 from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
@@ -24,6 +25,7 @@ from corrgan.io import (
     sniff_csv,
     write_table,
 )
+from corrgan.schema import infer_schema
 
 
 def typed_table(rows: int = 30) -> pa.Table:
@@ -553,3 +555,26 @@ def test_a_run_directory_is_not_read_as_a_table(trained_run, tmp_path):
     for name in ("train", "test"):
         pq.write_table(pa.table({"x": [1.0, 2.0]}), tmp_path / f"{name}.parquet")
     assert read_table(tmp_path).num_rows == 4
+
+
+@pytest.mark.skipif(
+    not hasattr(pa, "string_view"), reason="this pyarrow has no string view"
+)
+def test_string_views_are_read_as_plain_strings(tmp_path):
+    # Polars and DuckDB may write the view layout, which compute kernels lack
+    views = pa.array(["x", None, "y"] * 20, pa.string_view())
+    table = pa.table({"a": np.arange(60.0), "s": views})
+    pq.write_table(table, tmp_path / "views.parquet")
+    for source in (
+        TableSource(tmp_path / "views.parquet"),
+        TableSource.from_table(table),
+    ):
+        assert source.schema.field("s").type == pa.string()
+        read = source.read()
+        assert read.schema.field("s").type == pa.string()
+        assert read.column("s").to_pylist() == views.to_pylist()
+        sampled = source.sample(10, seed=0)
+        assert sampled.schema.field("s").type == pa.string()
+    schema = infer_schema(read, DataConfig(), "views.parquet")
+    kinds = {column.name: column.kind for column in schema.columns}
+    assert kinds == {"a": "continuous", "s": "categorical"}
