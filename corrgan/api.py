@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,13 @@ import torch
 
 from corrgan.config import SECTIONS, load_config
 from corrgan.errors import CorrganError
-from corrgan.io import TableSource, check_output_folder, write_table
+from corrgan.io import (
+    TableSource,
+    check_output_folder,
+    first_line,
+    without_pandas_index,
+    write_table,
+)
 from corrgan.model_store import TrainedModel, load_model
 from corrgan.pipeline import (
     RUNS_ROOT,
@@ -206,7 +213,11 @@ def evaluate(
     from corrgan.final_report import score_tables
     from corrgan.report import write_plots
 
-    tables = [_arrow(table) for table in (real, synthetic, train)]
+    tables = [
+        _arrow(real, "real"),
+        _arrow(synthetic, "synthetic"),
+        _arrow(train, "train"),
+    ]
     names = tuple(
         str(t) if isinstance(t, (str, Path)) else "" for t in (real, synthetic)
     )
@@ -254,23 +265,66 @@ def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return sections
 
 
-def _in_memory(table: Table | None) -> pa.Table | None:
-    """A DataFrame or Arrow table as Arrow without pandas metadata; else None.
+def _in_memory(table: Table | None, role: str = "data") -> pa.Table | None:
+    """A DataFrame or Arrow table as Arrow without pandas metadata; None for
+    a path or None.
 
-    As when pandas writes Parquet, a named index becomes a column and a
-    plain range index is left out.
+    As when pandas writes Parquet and corrgan reads it, a named index becomes
+    a column and a plain or unnamed index is left out.
     """
     if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table)
+        table = _from_pandas(table, role)
     if isinstance(table, pa.Table):
-        return table.replace_schema_metadata(None)
+        kept = without_pandas_index(table.schema, Path(f"the {role} table"))
+        return table.select(kept.names).replace_schema_metadata(None)
+    if table is None or isinstance(table, (str, os.PathLike)):
+        return None
+    hint = " (pandas.DataFrame(...) makes one of it)" if _tabular(table) else ""
+    raise CorrganError(
+        f"{role} must be a pandas DataFrame, a pyarrow Table or the path of a "
+        f"Parquet or CSV file; got {type(table).__name__}{hint}"
+    )
+
+
+def _tabular(value: object) -> bool:
+    return isinstance(value, (dict, list, tuple)) or hasattr(value, "__array__")
+
+
+def _from_pandas(frame: pd.DataFrame, role: str) -> pa.Table:
+    """``frame`` as Arrow, or an error naming the column Arrow cannot hold."""
+    names = [str(name) for name in frame.columns]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CorrganError(
+            f"the {role} DataFrame has more than one column named "
+            f"{', '.join(repr(name) for name in repeated)}; rename them so that "
+            "every column name is unique"
+        )
+    try:
+        return pa.Table.from_pandas(frame)
+    except (pa.ArrowException, TypeError, ValueError) as err:
+        failing = _failing_column(frame)
+        where = f"column {failing!r} of the {role} DataFrame" if failing else role
+        raise CorrganError(
+            f"{where} cannot be converted to an Arrow table ({first_line(err)}); "
+            "give it one type that Arrow holds (df[column].astype(str) for text "
+            "mixed with numbers, dense for sparse data), or leave it out"
+        ) from None
+
+
+def _failing_column(frame: pd.DataFrame) -> str | None:
+    for name in frame.columns:
+        try:
+            pa.Table.from_pandas(frame[[name]], preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            return str(name)
     return None
 
 
-def _arrow(table: Table | None) -> pa.Table | None:
+def _arrow(table: Table | None, role: str) -> pa.Table | None:
     if table is None:
         return None
-    in_memory = _in_memory(table)
+    in_memory = _in_memory(table, role)
     return in_memory if in_memory is not None else TableSource(table).read()
 
 

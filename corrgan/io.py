@@ -93,7 +93,7 @@ class TableSource:
             self.num_rows = self._table.num_rows
         else:
             self._dataset = self._dataset.replace_schema(
-                _without_pandas_index(self._dataset.schema, self.path)
+                without_pandas_index(self._dataset.schema, self.path)
             )
         self.schema: pa.Schema = _without_views(
             self._table.schema if self._table is not None else self._dataset.schema
@@ -142,7 +142,7 @@ class TableSource:
                     yield pa.Table.from_batches([batch])
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
             raise CorrganError(
-                f"cannot read {self.path}: {_first_line(err)}; check that the "
+                f"cannot read {self.path}: {first_line(err)}; check that the "
                 "file is complete and not corrupted"
             ) from None
 
@@ -163,7 +163,7 @@ class TableSource:
             return read()
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as err:
             raise CorrganError(
-                f"cannot read {self.path}: {_first_line(err)}; check that the "
+                f"cannot read {self.path}: {first_line(err)}; check that the "
                 "file is complete and not corrupted"
             ) from None
 
@@ -284,7 +284,7 @@ def _cast_views(table: pa.Table) -> pa.Table:
     return table if plain.equals(table.schema) else table.cast(plain)
 
 
-def _without_pandas_index(schema: pa.Schema, path: Path) -> pa.Schema:
+def without_pandas_index(schema: pa.Schema, path: Path) -> pa.Schema:
     """The schema to read a Parquet dataset with: no pandas metadata, so that
     ``to_pandas`` turns no column into an index and every reader sees the same
     columns, and no unnamed row index that pandas stored as a column
@@ -550,7 +550,7 @@ def _check_unique_names(names: list[str], path: Path) -> None:
         )
 
 
-def _first_line(err: BaseException, limit: int = MAX_DETAIL_CHARS) -> str:
+def first_line(err: BaseException, limit: int = MAX_DETAIL_CHARS) -> str:
     """The first line of an error, printable and short enough to quote.
 
     A parser quotes the row it choked on, which for a binary file is raw bytes:
@@ -570,14 +570,14 @@ def _first_line(err: BaseException, limit: int = MAX_DETAIL_CHARS) -> str:
 def _open_error(path: Path, file_format: str, err: BaseException) -> str:
     """The message for a table that could not be opened or parsed."""
     if file_format == "csv" and path.is_file() and not _looks_like_text(path):
-        detail = _first_line(err, MAX_BINARY_DETAIL_CHARS)
+        detail = first_line(err, MAX_BINARY_DETAIL_CHARS)
         return (
             f"cannot read {path} as CSV: the file does not look like CSV text "
             f"(it holds binary data or is not UTF-8; the parser says: {detail}); "
             "check that this is the file you meant, or convert it to a UTF-8 CSV "
             "or to Parquet"
         )
-    detail = _first_line(err)
+    detail = first_line(err)
     return (
         f"cannot read {path} as {file_format.upper()}: {detail}; check that the "
         "file is complete and not corrupted"

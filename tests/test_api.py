@@ -101,6 +101,29 @@ def test_fit_never_writes_over_files_in_its_out_folder(tmp_path):
     assert (folder / "input.parquet").read_text() == "not corrgan's"
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (frame().assign(mixed=[1, "one"] * 60), "column 'mixed' of the data Data"),
+        (pd.concat([frame(), frame()[["x"]]], axis=1), "more than one column named"),
+        (frame().to_numpy(), "got ndarray .pandas.DataFrame"),
+        ({"x": [1.0, 2.0]}, "got dict"),
+    ],
+)
+def test_fit_refuses_what_it_cannot_read_with_one_error(tmp_path, data, message):
+    with pytest.raises(CorrganError, match=message):
+        corrgan.fit(data, out=tmp_path / "run", steps=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unnamed_index_is_left_out_as_when_read_from_parquet(tmp_path):
+    labelled = frame().set_axis([f"r{i}" for i in range(120)])
+    model = corrgan.fit(labelled, out=tmp_path / "run", steps=2, test_fraction=0.0)
+    assert model.columns == ["x", "y", "count", "colour"]
+    with pytest.raises(CorrganError, match="synthetic must be a pandas DataFrame"):
+        corrgan.evaluate(frame(), [1, 2, 3])
+
+
 def test_load_reads_a_run_the_command_line_trained(trained_run):
     model = corrgan.load(trained_run.run_dir)
     rows = model.sample(50, seed=2)

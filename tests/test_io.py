@@ -17,9 +17,9 @@ from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
     TableWriter,
-    _first_line,
     atomic_path,
     check_output_folder,
+    first_line,
     make_folder,
     read_table,
     sniff_csv,
@@ -436,7 +436,7 @@ def test_binary_file_named_csv_gives_a_short_readable_message(tmp_path):
 
 def test_a_quoted_parser_message_is_one_short_printable_line():
     err = ValueError("bad row: " + "\x07\ufffd" * 600 + "\nsecond line")
-    text = _first_line(err)
+    text = first_line(err)
     assert text.startswith("bad row: ??")
     assert text.endswith(" ...")
     assert text.isprintable()
