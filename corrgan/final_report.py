@@ -49,6 +49,23 @@ def _categorical_columns(
     return [name for name, kind in kinds.items() if kind == "categorical"], schema
 
 
+def _kind_sample(real: pa.Table, train: pa.Table) -> pa.Table:
+    """The rows the columns' kinds are inferred from: the real rows, and the
+    training rows beside them where their types agree, so that a small
+    holdout that happens to show few distinct counts does not turn a column
+    the model learned as numeric into a categorical one."""
+    names = real.schema.names
+    if not set(names) <= set(train.schema.names):
+        return real
+    try:
+        return pa.concat_tables(
+            [real, train.select(names)], promote_options="permissive"
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # the type checks that follow name the disagreement
+        return real
+
+
 def _without(table: pa.Table | None, names: list[str]) -> pa.Table | None:
     if table is None:
         return None
@@ -178,13 +195,15 @@ def score_tables(
             f"the columns of {real_name} are {', '.join(real_table.schema.names)}"
         )
     real_names = real_table.schema.names
-    kinds, schema = _categorical_columns(
-        real_table,
-        categorical,
-        real_name,
-        target=target,
-        drop=[name for name in drop or [] if name in real_names],
+    settings = dict(
+        target=target, drop=[name for name in drop or [] if name in real_names]
     )
+    kinds, schema = _categorical_columns(real_table, categorical, real_name, **settings)
+    if train_table is not None:
+        # the real table is checked on its own above, and typed with the
+        # training rows beside it
+        pooled = _kind_sample(real_table, train_table)
+        kinds, schema = _categorical_columns(pooled, categorical, real_name, **settings)
     left_out = list(dict.fromkeys([*schema.dropped, *(drop or [])]))
     tables = [_without(table, left_out) for table in tables]
     real_table, synthetic_table, train_table = tables

@@ -183,3 +183,24 @@ def test_evaluate_gives_what_corrgan_report_writes(fitted, tmp_path, run_cli):
         corrgan.evaluate(test, synthetic.iloc[:0])
     with pytest.raises(CorrganError, match="--target nope is not a column"):
         corrgan.evaluate(test, synthetic, target="nope")
+
+
+def test_with_training_rows_a_small_holdout_does_not_change_a_column_kind():
+    # 12 held-out counts show few distinct values; the 400 training rows many
+    rng = np.random.default_rng(0)
+
+    def counts(rows: int) -> pd.DataFrame:
+        x = rng.normal(size=rows)
+        return pd.DataFrame({"x": x, "count": rng.poisson(20, size=rows)})
+
+    real, synthetic, train = counts(12), counts(200), counts(400)
+    assert real["count"].nunique() <= 10 < train["count"].nunique()
+
+    def kinds(report: dict) -> dict[str, str]:
+        columns = report["synthetic"]["column_shapes"]["columns"]
+        return {column["column"]: column["kind"] for column in columns}
+
+    alone = corrgan.evaluate(real, synthetic)
+    assert kinds(alone) == {"x": "numeric", "count": "categorical"}
+    with_train = corrgan.evaluate(real, synthetic, train=train)
+    assert kinds(with_train) == {"x": "numeric", "count": "numeric"}
