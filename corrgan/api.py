@@ -37,7 +37,7 @@ from corrgan.io import (
     without_pandas_index,
     write_table,
 )
-from corrgan.model_store import TrainedModel, load_model
+from corrgan.model_store import TrainedModel, check_sample_output, load_model
 from corrgan.pipeline import (
     RUNS_ROOT,
     check_new_run_folder,
@@ -115,6 +115,7 @@ class Synthesizer:
         """Stream ``rows`` rows to Parquet (or CSV, by suffix), atomically."""
         path = Path(path)
         file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
+        check_sample_output(self.run_dir, path, "path")
         levels = parse_where(self._model, _conditions(where))
         return sample_to_file(
             self._model, rows, path, file_format, seed, batch_size, levels

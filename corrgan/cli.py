@@ -348,15 +348,14 @@ def sample(
     Example: corrgan sample --model runs/latest --rows 1000000 --parquet out.parquet
     """
     _setup_logging()
-    from corrgan.io import check_not_an_input
-    from corrgan.model_store import load_model
+    from corrgan.model_store import check_sample_output, load_model
     from corrgan.sampling import parse_where, sample_to_file
 
     if (parquet is None) == (csv is None):
         raise CorrganError("give exactly one of --parquet FILE and --csv FILE")
     path, file_format = (parquet, "parquet") if parquet else (csv, "csv")
     flag = "--parquet" if parquet else "--csv"
-    check_not_an_input(path, flag, model.glob("*") if model.is_dir() else [])
+    check_sample_output(model, path, flag)
     trained = load_model(model, device=_device(device))
     levels = parse_where(trained, where or [])
     count = rows if rows is not None else trained.transform.num_rows

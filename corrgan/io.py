@@ -604,19 +604,25 @@ def check_output_file(path: Path | str) -> Path:
     return path
 
 
-def check_not_an_input(output: Path, flag: str, inputs: Iterable[Path]) -> None:
+def check_not_an_input(
+    output: Path,
+    flag: str,
+    inputs: Iterable[Path],
+    role: str = "an input of this command",
+) -> None:
     """Refuse an output path that is one of the command's input files.
 
     Writing there would replace the input (a held-out split, the model's
     weights) with the output, and the run would still end with exit code 0.
+    ``role`` says what the inputs are, for the message.
     """
     if not output.exists():
         return
     for item in inputs:
         if Path(item).exists() and output.resolve() == Path(item).resolve():
             raise CorrganError(
-                f"{flag} {output} would overwrite {item}, an input of this "
-                f"command; write {flag} somewhere else"
+                f"{flag} {output} would overwrite {item}, {role}; write {flag} "
+                "somewhere else"
             )
 
 

@@ -22,7 +22,7 @@ from corrgan import __version__
 from corrgan.conditioning import ConditionSampler
 from corrgan.config import ModelConfig
 from corrgan.errors import CorrganError
-from corrgan.io import atomic_path
+from corrgan.io import atomic_path, check_not_an_input
 from corrgan.nn.generator import build_generator
 from corrgan.nn.heads import HeadLayout
 from corrgan.transform import TableTransform, read_transform
@@ -51,6 +51,21 @@ class TrainedModel:
     layout: HeadLayout
     model_config: ModelConfig
     target: str | None
+
+
+def check_sample_output(run_dir: Path, output: Path, flag: str) -> None:
+    """Refuse to write samples over a file of the run or over the table it was
+    trained on (the ``data`` its config.json names)."""
+    check_not_an_input(output, flag, run_dir.glob("*") if run_dir.is_dir() else [])
+    try:
+        config = json.loads((run_dir / "config.json").read_text())
+        trained_on = config["data"]["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if isinstance(trained_on, str):
+        check_not_an_input(
+            output, flag, [Path(trained_on)], "the table this model was trained on"
+        )
 
 
 def save_model(

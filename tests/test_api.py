@@ -204,3 +204,12 @@ def test_with_training_rows_a_small_holdout_does_not_change_a_column_kind():
     assert kinds(alone) == {"x": "numeric", "count": "categorical"}
     with_train = corrgan.evaluate(real, synthetic, train=train)
     assert kinds(with_train) == {"x": "numeric", "count": "numeric"}
+
+
+def test_sample_to_file_never_writes_over_the_run(tmp_path):
+    model = corrgan.fit(frame(), out=tmp_path / "run", steps=2)
+    split = tmp_path / "run" / "test.parquet"
+    before = split.read_bytes()
+    with pytest.raises(CorrganError, match="an input of this command"):
+        model.sample_to_file(split, 10)
+    assert split.read_bytes() == before

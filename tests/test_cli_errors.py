@@ -284,6 +284,24 @@ def test_sample_refuses_an_output_inside_a_file(tmp_path, run_cli, trained_run):
 
 
 @pytest.mark.slow
+def test_sample_refuses_to_write_over_the_table_the_model_learned(
+    tmp_path, run_cli, trained_run
+):
+    # the session's run was trained on tiny.parquet, named by absolute path
+    data = trained_run.data
+    before = data.read_bytes()
+    args = ["--model", trained_run.run_dir, "--parquet", data, "--rows", "5"]
+    result = run_cli("sample", *args)
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "the table this model was trained on",
+    )
+    assert data.read_bytes() == before
+
+
+@pytest.mark.slow
 def test_nulls_in_a_csv_text_column_round_trip_through_train_sample_report(
     tmp_path, run_cli
 ):
