@@ -264,7 +264,11 @@ def _infer_kind(
     if pa.types.is_boolean(arrow_type):
         return "categorical"
     if _is_text(arrow_type):
-        if distinct == non_null and non_null >= IDENTIFIER_MIN_ROWS:
+        identifier = distinct == non_null and non_null >= IDENTIFIER_MIN_ROWS
+        many = distinct > config.integer_categorical_max
+        if many and _warn_numbers_as_text(name, values, distinct, where, identifier):
+            return None if identifier else "categorical"
+        if identifier:
             logger.warning(
                 "column %r looks like an identifier (all %d values distinct) and "
                 "is left out; add --categorical %s to keep it",
@@ -280,6 +284,44 @@ def _infer_kind(
             return "categorical"
         return "integer"
     return "continuous"
+
+
+_NUMBER = r"\s*[+-]?((\d+|\d{1,3}(,\d{3})+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"
+_PLAIN_NUMBER = r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
+NUMBERS_AS_TEXT_SHARE = 0.9
+"""A text column whose values are at least this share numbers is most likely
+a column of numbers with a few stray values, and gets a warning."""
+
+
+def _warn_numbers_as_text(
+    name: str, values: pa.ChunkedArray, distinct: int, where: str, identifier: bool
+) -> bool:
+    """Warn, and return True, when a text column is numbers but for a few
+    values (a stray ``oops``, thousands separators) that made the reader keep
+    it as text: as text it is a category of many levels, or an identifier."""
+    text = pc.drop_null(values.cast(value_type(values.type)))
+    number = pc.match_substring_regex(text, f"^{_NUMBER}$")
+    numbers = pc.sum(number).as_py() or 0
+    if len(text) == 0 or numbers < NUMBERS_AS_TEXT_SHARE * len(text):
+        return False
+    plain = pc.match_substring_regex(text, f"^{_PLAIN_NUMBER}$")
+    stray = pc.unique(pc.filter(text, pc.invert(plain))).to_pylist()
+    if identifier:
+        fate = "as text its values are all distinct, so it is left out"
+    else:
+        fate = f"it is modelled as categorical with {distinct} levels"
+    logger.warning(
+        "column %r in %s is text, yet %d of its %d values are numbers; values "
+        "such as %s are not plain numbers, and %s: fix those values (or remove "
+        "thousands separators) to model it as numbers",
+        name,
+        where,
+        numbers,
+        len(text),
+        ", ".join(repr(value) for value in stray[:3]),
+        fate,
+    )
+    return True
 
 
 def _check_category_count(

@@ -336,3 +336,32 @@ def test_a_target_with_a_class_for_nearly_every_row_is_warned_about(caplog):
         pa.table({"k": pa.array(np.arange(ROWS) % 3)}), DataConfig(target="k"), "t"
     )
     assert "classes in" not in caplog.text
+
+
+def test_numbers_kept_as_text_by_a_few_stray_values_are_warned_about(caplog):
+    numbers = [f"{value:.3f}" for value in np.random.default_rng(0).normal(size=60)]
+    # repeated values, so that these are not taken for identifiers
+    stray = [*numbers[:39], "oops"] + numbers[:20]
+    separated = [f"{1000 + 37 * (i % 40):,}.50" for i in range(60)]
+    codes = [f"c{i % 30}" for i in range(60)]
+    few = [str(i % 3) for i in range(59)] + ["x"]
+    columns = {"stray": stray, "sep": separated, "codes": codes, "few": few}
+    # all distinct: an identifier, were it not numbers
+    table = pa.table({**columns, "ids": [*numbers[:-1], "n/a?"]})
+    with caplog.at_level(logging.WARNING, logger="corrgan.schema"):
+        schema = infer_schema(table, DataConfig(), "t.csv")
+    kinds = {column.name: column.kind for column in schema.columns}
+    assert kinds == dict.fromkeys(columns, "categorical")
+    warned = {
+        record.args[0]: record.getMessage()
+        for record in caplog.records
+        if "plain numbers" in record.getMessage()
+    }
+    # codes are not numbers, and three levels are a plain category
+    assert sorted(warned) == ["ids", "sep", "stray"]
+    assert "59 of its 60 values are numbers" in warned["ids"]
+    assert "such as 'n/a?'" in warned["ids"]
+    assert "all distinct, so it is left out" in warned["ids"]
+    assert "such as 'oops'" in warned["stray"]
+    assert "categorical with 40 levels" in warned["stray"]
+    assert "'1,000.50'" in warned["sep"]
