@@ -101,7 +101,12 @@ class Synthesizer:
             raise CorrganError(f"rows must be at least 1, got {rows}")
         levels = parse_where(self._model, _conditions(where))
         batches = generate_batches(self._model, rows, seed, batch_size, levels)
-        return pa.concat_tables(batches).to_pandas()
+        nullable = {
+            column.name
+            for column in self._model.transform.columns
+            if getattr(column, "null_rate", 0) > 0 or getattr(column, "has_null", False)
+        }
+        return _to_pandas(pa.concat_tables(batches), nullable)
 
     def sample_to_file(
         self,
@@ -264,6 +269,33 @@ def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, value in settings.items():
         sections[owners[name]][name] = value
     return sections
+
+
+# pandas' nullable dtypes for the Arrow types that plain numpy dtypes
+# cannot hold with nulls (integers would become floats, booleans objects)
+_NULLABLE_DTYPES = {
+    **{
+        getattr(pa, name)(): getattr(pd, name.capitalize() + "Dtype")()
+        for name in ("int8", "int16", "int32", "int64")
+    },
+    **{
+        getattr(pa, name)(): getattr(pd, "UInt" + name[4:] + "Dtype")()
+        for name in ("uint8", "uint16", "uint32", "uint64")
+    },
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def _to_pandas(table: pa.Table, nullable: set[str]) -> pd.DataFrame:
+    """``table`` as a DataFrame in which an integer or boolean column that may
+    hold nulls stays integer or boolean (pandas' nullable dtypes), whether
+    or not this sample drew a null."""
+    frame = table.to_pandas()
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        dtype = _NULLABLE_DTYPES.get(column.type)
+        if dtype is not None and (name in nullable or column.null_count):
+            frame[name] = column.to_pandas(types_mapper={column.type: dtype}.get)
+    return frame
 
 
 def _in_memory(table: Table | None, role: str = "data") -> pa.Table | None:

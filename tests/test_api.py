@@ -213,3 +213,21 @@ def test_sample_to_file_never_writes_over_the_run(tmp_path):
     with pytest.raises(CorrganError, match="an input of this command"):
         model.sample_to_file(split, 10)
     assert split.read_bytes() == before
+
+
+def test_sampled_integer_and_boolean_columns_with_nulls_keep_their_kind(tmp_path):
+    rows = 200
+    scores = [None if i % 5 == 0 else i % 37 for i in range(rows)]
+    flags = [None if i % 7 == 0 else i % 2 == 0 for i in range(rows)]
+    table = frame(rows).assign(
+        score=pd.array(scores, "Int64"), flag=pd.array(flags, "boolean")
+    )
+    model = corrgan.fit(table, out=tmp_path / "run", steps=2, test_fraction=0.0)
+    for count in (400, 1):
+        # one row may draw no null: the dtype is the column's, not the draw's
+        sampled = model.sample(count, seed=3)
+        assert sampled["score"].dtype == "Int64"
+        assert sampled["flag"].dtype == "boolean"
+        assert sampled["count"].dtype == "int64"
+    many = model.sample(400, seed=3)
+    assert many["score"].isna().any() and many["flag"].isna().any()
