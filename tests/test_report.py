@@ -309,6 +309,20 @@ def test_synthetic_table_mistakes(change, message):
         build_report(real, change(real), categorical=["group"])
 
 
+def test_times_and_durations_are_not_taken_for_plain_numbers():
+    real = mixed_table(50)
+    real["wait"] = pd.to_timedelta(np.arange(50), unit="min")
+    real["seen"] = pd.Timestamp("2024-01-01") + real["wait"]
+    assert build_report(real, real, categorical=["group"])["synthetic"]["rows"] == 50
+    # what a CSV of durations, or of epoch nanoseconds, reads back as
+    as_numbers = real.assign(wait=real["wait"].astype("int64"))
+    with pytest.raises(CorrganError, match="'wait' holds durations in the real"):
+        build_report(real, as_numbers, categorical=["group"])
+    as_numbers = real.assign(seen=real["seen"].astype("int64"))
+    with pytest.raises(CorrganError, match="'seen' holds dates or times in the"):
+        build_report(real, as_numbers, categorical=["group"])
+
+
 def test_empty_real_table():
     table = mixed_table(50)
     with pytest.raises(CorrganError, match="real table has no rows"):

@@ -25,7 +25,7 @@ ColumnKind = Literal["numeric", "categorical"]
 
 # how the values of one column look, before the caller's categorical list
 # decides what the report does with them
-ValueKind = Literal["number", "boolean", "text", "empty"]
+ValueKind = Literal["number", "datetime", "duration", "boolean", "text", "empty"]
 
 _NUMBER_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
 # "date": datetime.date objects, which is what Arrow date32 columns become
@@ -46,7 +46,8 @@ class ColumnSpec:
 
 
 def value_kind(values: pd.Series) -> ValueKind:
-    """Say whether a column holds numbers, booleans or text (or only nulls).
+    """Say whether a column holds numbers, dates or times, durations, booleans
+    or text (or only nulls).
 
     Object columns are looked at value by value, so a column of Python ints
     stored as ``object`` still counts as numbers.
@@ -58,15 +59,19 @@ def value_kind(values: pd.Series) -> ValueKind:
         return "boolean"
     if isinstance(dtype, pd.CategoricalDtype):
         return "text"
-    if (
-        pd.api.types.is_numeric_dtype(dtype)
-        or pd.api.types.is_datetime64_any_dtype(dtype)
-        or pd.api.types.is_timedelta64_dtype(dtype)
-    ):
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration"
+    if pd.api.types.is_numeric_dtype(dtype):
         return "number"
     inferred = pd.api.types.infer_dtype(values, skipna=True)
-    if inferred in _NUMBER_INFERRED or inferred in _DATETIME_INFERRED:
+    if inferred in _NUMBER_INFERRED:
         return "number"
+    if inferred in _DATETIME_INFERRED:
+        return "datetime"
+    if inferred == "timedelta":
+        return "duration"
     if inferred == "boolean":
         return "boolean"
     return "text"
@@ -75,6 +80,8 @@ def value_kind(values: pd.Series) -> ValueKind:
 def _describe(kind: ValueKind) -> str:
     return {
         "number": "numbers",
+        "datetime": "dates or times",
+        "duration": "durations",
         "boolean": "booleans",
         "text": "text",
         "empty": "only nulls",
