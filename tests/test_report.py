@@ -206,6 +206,26 @@ def test_efficacy_trains_when_a_column_of_the_training_rows_is_empty():
     assert efficacy["train_on_train"]["macro_f1"] > 0.5
 
 
+def test_efficacy_of_values_near_the_float64_maximum():
+    # the classifier only sees the order of a column's values, so a column
+    # scaled up to the float64 maximum gives the same fits as the plain one
+    real, synthetic = mixed_table(300), mixed_table(200, seed=1)
+    train = mixed_table(250, seed=2)
+    plain = build_report(
+        real, synthetic, categorical=["group"], train=train, target="group"
+    )
+    tables = (real, synthetic, train)
+    scale = np.finfo(np.float64).max / max(table["x"].abs().max() for table in tables)
+    for table in tables:
+        table["x"] = table["x"] * scale
+    huge = build_report(
+        real, synthetic, categorical=["group"], train=train, target="group"
+    )
+    for fit in ("train_on_synthetic", "train_on_train"):
+        want = plain["synthetic"]["efficacy"][fit]
+        assert huge["synthetic"]["efficacy"][fit] == want
+
+
 def test_all_null_synthetic_target_is_one_class_with_a_note():
     real, synthetic = mixed_table(200), mixed_table(150, seed=1)
     synthetic["group"] = None
