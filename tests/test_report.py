@@ -183,6 +183,60 @@ def test_single_class_synthetic_table_predicts_that_class():
     assert set(tstr["missing_classes"]) == {"a", "c", None}
 
 
+def test_efficacy_trains_when_a_column_of_the_training_rows_is_empty():
+    # a column with no value carries nothing to learn: the classifier trains
+    # on the other columns as if it were not there
+    real, synthetic = mixed_table(300), mixed_table(200, seed=1)
+    train = mixed_table(250, seed=2)
+    synthetic["x"] = np.nan
+    train["x"] = np.nan
+    efficacy = build_report(
+        real, synthetic, categorical=["group"], train=train, target="group"
+    )["synthetic"]["efficacy"]
+    without = build_report(
+        *(table.drop(columns="x") for table in (real, synthetic)),
+        categorical=["group"],
+        train=train.drop(columns="x"),
+        target="group",
+    )["synthetic"]["efficacy"]
+    for fit in ("train_on_synthetic", "train_on_train"):
+        assert efficacy[fit]["note"] is None
+        assert efficacy[fit]["n_train_classes"] == 4
+        assert efficacy[fit] == without[fit]
+    assert efficacy["train_on_train"]["macro_f1"] > 0.5
+
+
+def test_efficacy_of_values_near_the_float64_maximum():
+    # the classifier only sees the order of a column's values, so a column
+    # scaled up to the float64 maximum gives the same fits as the plain one
+    real, synthetic = mixed_table(300), mixed_table(200, seed=1)
+    train = mixed_table(250, seed=2)
+    plain = build_report(
+        real, synthetic, categorical=["group"], train=train, target="group"
+    )
+    tables = (real, synthetic, train)
+    scale = np.finfo(np.float64).max / max(table["x"].abs().max() for table in tables)
+    for table in tables:
+        table["x"] = table["x"] * scale
+    huge = build_report(
+        real, synthetic, categorical=["group"], train=train, target="group"
+    )
+    for fit in ("train_on_synthetic", "train_on_train"):
+        want = plain["synthetic"]["efficacy"][fit]
+        assert huge["synthetic"]["efficacy"][fit] == want
+
+
+def test_all_null_synthetic_target_is_one_class_with_a_note():
+    real, synthetic = mixed_table(200), mixed_table(150, seed=1)
+    synthetic["group"] = None
+    report = build_report(real, synthetic, categorical=["group"], target="group")
+    tstr = report["synthetic"]["efficacy"]["train_on_synthetic"]
+    assert tstr["n_train_classes"] == 1
+    assert "single class" in tstr["note"]
+    assert tstr["accuracy"] == pytest.approx(real["group"].isna().mean())
+    assert set(tstr["missing_classes"]) == {"a", "b", "c"}
+
+
 def test_boolean_and_datetime_columns():
     table = mixed_table(200)
     table["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(table["x"], "D")

@@ -8,6 +8,7 @@ import pytest
 
 from corrgan.errors import CorrganError
 from corrgan.report import file_sha256, write_plots
+from corrgan.report.plots import plot_exponent
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -51,6 +52,46 @@ def test_write_plots_checks_its_tables(tmp_path):
             categorical=["colour"],
             out_dir=tmp_path,
         )
+
+
+LARGEST = np.finfo(np.float64).max
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.r_[LARGEST, -LARGEST, np.linspace(-1, 1, 118)],
+        np.r_[LARGEST, 0.9 * LARGEST, np.linspace(-1, 1, 118)],
+        np.full(120, LARGEST),
+        np.linspace(-1e-308, 1e-308, 120),
+        np.full(120, 5e-324),
+    ],
+    ids=["both-extremes", "two-near-max", "constant-max", "tiny", "constant-subnormal"],
+)
+@pytest.mark.parametrize("synthetic_side", ["values", "empty"])
+def test_write_plots_draws_values_near_the_float64_limits(
+    tmp_path, values, synthetic_side
+):
+    # finite values whose span or its inverse overflows float64 are drawn
+    # rescaled, with no warning; an empty synthetic column draws real values
+    real = small_table(0).assign(v=values)
+    synthetic = small_table(1).assign(v=values[::-1])
+    if synthetic_side == "empty":
+        synthetic["v"] = np.nan
+    paths = write_plots(real, synthetic, categorical=["colour"], out_dir=tmp_path)
+    assert len(paths) == 4
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_plot_exponent_rescales_only_extreme_columns():
+    assert plot_exponent(np.array([LARGEST, -LARGEST, 0.5])) == 308
+    assert plot_exponent(np.array([1e-308, -3e-309])) == -308
+    assert plot_exponent(np.array([5e-324])) == -324
+    assert plot_exponent(np.array([1e16, -2.5, 0.0])) == 0
+    assert plot_exponent(np.array([0.0, 0.0])) == 0
+    assert plot_exponent(np.array([])) == 0
 
 
 def test_file_sha256_of_a_file(tmp_path):

@@ -7,10 +7,12 @@ trained on the training rows (TRTR) is the number to read it against.
 The classifier is scikit-learn's HistGradientBoostingClassifier with the
 settings in :data:`CLASSIFIER_PARAMS`, seeded by the report's seed; tables
 above :data:`MAX_EFFICACY_ROWS` rows are subsampled first. Numeric
-columns go in as they are (nulls are native missing values); categorical
-columns go in as native categorical features. A class the training table lacks
-can never be predicted, which the macro-F1 over the test table's classes
-counts as an F1 of zero for that class.
+columns go in by the order of their values (nulls are native missing values),
+except one with no value at all in the training rows: it carries nothing to
+learn from, and goes in as a constant on both sides; categorical columns go
+in as native categorical features. A class the training table lacks can never
+be predicted, which the macro-F1 over the test table's classes counts as an F1
+of zero for that class.
 """
 
 from __future__ import annotations
@@ -66,13 +68,38 @@ def _category_map(train_codes: np.ndarray, n_levels: int) -> np.ndarray:
     return mapping
 
 
+def _numeric_range(train_values: np.ndarray) -> tuple[float, float, int] | None:
+    # the training rows' smallest and largest value and the power of two of
+    # the largest magnitude; None for a column without values
+    present = train_values[~np.isnan(train_values)]
+    if len(present) == 0:
+        return None
+    low, high = float(present.min()), float(present.max())
+    return low, high, int(np.frexp(max(abs(low), abs(high)))[1])
+
+
 def _features(
-    table: EncodedTable, schema: TableSchema, names: list[str], maps: dict
+    table: EncodedTable,
+    names: list[str],
+    maps: dict[str, np.ndarray],
+    ranges: dict[str, tuple[float, float, int] | None],
 ) -> np.ndarray:
     columns = []
     for name in names:
         values = table.columns[name]
-        columns.append(maps[name][values] if name in maps else values)
+        if name in maps:
+            values = maps[name][values]
+        elif ranges[name] is None:
+            values = np.zeros(table.n_rows)
+        else:
+            # the classifier caps its bin edges at 1e300 and takes midpoints
+            # that overflow past 9e307, so each column is brought within 1 by
+            # a power of two, which keeps the values' order exactly; a value
+            # outside the training range lands in an outer bin either way, so
+            # clipping it there first changes nothing and cannot overflow
+            low, high, exponent = ranges[name]
+            values = np.ldexp(np.clip(values, low, high), -exponent)
+        columns.append(values)
     return np.column_stack(columns) if columns else np.zeros((table.n_rows, 0))
 
 
@@ -107,6 +134,20 @@ def train_and_test(
         for name in names
         if not schema.is_numeric(name)
     }
+    # numeric features are scaled by the training rows' range; a column the
+    # training rows never fill holds nothing to learn from, and the classifier
+    # cannot bin a column without values: it goes in as a constant, in the
+    # test rows too, so both sides stay the same feature
+    ranges = {
+        name: _numeric_range(train.columns[name]) for name in names if name not in maps
+    }
+    empty = sorted(name for name, extent in ranges.items() if extent is None)
+    if empty:
+        logger.debug(
+            "efficacy: columns %s have no value in the training rows and go in "
+            "as constants",
+            empty,
+        )
     note = None
     if len(train_classes) < 2 or not names:
         # nothing to learn: predict the most frequent training class everywhere
@@ -132,8 +173,8 @@ def train_and_test(
         # problem of the report's, and must not break its one-line output
         with threadpool_limits(limits=1, user_api="openmp"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
-            model.fit(_features(train, schema, names, maps), train_labels)
-            predicted = model.predict(_features(test, schema, names, maps))
+            model.fit(_features(train, names, maps, ranges), train_labels)
+            predicted = model.predict(_features(test, names, maps, ranges))
     return {
         "macro_f1": float(
             f1_score(

@@ -52,6 +52,12 @@ MAX_HEATMAP_INCHES = 16.0
 # marginal panels per row, and their size in inches, for narrow and wide tables
 PANELS_PER_ROW, WIDE_PANELS_PER_ROW, WIDE_TABLE_COLUMNS = 4, 6, 24
 
+# matplotlib's ticks and axis transforms take spans, multiples and inverses of
+# the plotted values, which overflow for values far outside this range of
+# magnitudes (a span past 1.8e308, the inverse of a 1e-310 span); a column
+# whose largest magnitude lies outside it is drawn divided by a power of ten
+PLAIN_MAGNITUDES = (1e-100, 1e100)
+
 REAL_COLOR = "#4c72b0"
 SYNTHETIC_COLOR = "#dd8452"
 
@@ -126,30 +132,76 @@ def _heatmap(
     return figure
 
 
-def _numeric_panel(axes: Axes, name: str, real: np.ndarray, synthetic: np.ndarray):
-    real = real[~np.isnan(real)]
-    synthetic = synthetic[~np.isnan(synthetic)]
-    pooled = np.concatenate([real, synthetic])
-    if len(pooled) == 0:
-        axes.text(0.5, 0.5, "no values", ha="center", transform=axes.transAxes)
-        axes.set_title(name)
-        return
+def plot_exponent(values: np.ndarray) -> int:
+    """The power of ten a numeric column is divided by in its marginal panel.
+
+    0 while the largest magnitude of ``values`` (finite, without NaN) lies in
+    :data:`PLAIN_MAGNITUDES` or is 0, else that magnitude's decimal exponent.
+    """
+    largest = float(np.abs(values).max(initial=0.0))
+    low, high = PLAIN_MAGNITUDES
+    if largest == 0.0 or low <= largest <= high:
+        return 0
+    return math.floor(math.log10(largest))
+
+
+def _divided_by_power_of_ten(values: np.ndarray, exponent: int) -> np.ndarray:
+    # two factors, each a normal float64, reach from the subnormal values up
+    # to the largest ones, where a single power of ten would overflow
+    first = exponent // 2
+    return values * 10.0 ** (-first) * 10.0 ** (first - exponent)
+
+
+def _histogram_edges(pooled: np.ndarray) -> np.ndarray:
     try:
-        edges = np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS)
+        return np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS)
     except ValueError:
         # a constant column far from zero (a date, 1e16) leaves no room for
         # 30 finite-sized bins: one bin around the value shows it as it is
         low, high = float(pooled.min()), float(pooled.max())
         spread = max(abs(low), 1.0) * 1e-6
-        edges = np.array([low - spread, high + spread])
-    axes.hist(real, bins=edges, density=True, color=REAL_COLOR, alpha=0.55)
-    axes.hist(
-        synthetic, bins=edges, density=True, histtype="step", color=SYNTHETIC_COLOR
-    )
+        return np.array([low - spread, high + spread])
+
+
+def _numeric_panel(axes: Axes, name: str, real: np.ndarray, synthetic: np.ndarray):
+    real = real[~np.isnan(real)]
+    synthetic = synthetic[~np.isnan(synthetic)]
     score = ks_complement_values(real, synthetic)
     suffix = "" if score is None else f"  (KS compl. {score:.3f})"
     axes.set_title(f"{name}{suffix}", fontsize=9)
     axes.set_yticks([])
+    pooled = np.concatenate([real, synthetic])
+    if len(pooled) == 0:
+        axes.text(0.5, 0.5, "no values", ha="center", transform=axes.transAxes)
+        return
+
+    # values near the float64 limits are drawn rescaled, as the label says
+    exponent = plot_exponent(pooled)
+    if exponent:
+        real, synthetic, pooled = (
+            _divided_by_power_of_ten(values, exponent)
+            for values in (real, synthetic, pooled)
+        )
+        axes.set_xlabel(f"value / 1e{exponent:+d}", fontsize=8)
+
+    # one side without values draws no histogram (its density would be 0/0)
+    edges = _histogram_edges(pooled)
+    if len(real):
+        axes.hist(real, bins=edges, density=True, color=REAL_COLOR, alpha=0.55)
+    if len(synthetic):
+        axes.hist(
+            synthetic, bins=edges, density=True, histtype="step", color=SYNTHETIC_COLOR
+        )
+    for role, values in (("real", real), ("synthetic", synthetic)):
+        if len(values) == 0:
+            axes.text(
+                0.5,
+                0.9,
+                f"no {role} values",
+                ha="center",
+                transform=axes.transAxes,
+                bbox={"facecolor": "white", "edgecolor": "none"},
+            )
 
 
 def _categorical_panel(
@@ -226,6 +278,9 @@ def write_plots(
     ``association_delta.png`` (synthetic minus real, on a scale symmetric
     around 0) and ``marginals.png`` (a histogram per numeric column on bins
     shared by both tables, a bar chart of level shares per categorical one).
+    A numeric column with magnitudes near float64's limits is drawn divided by
+    a power of ten that its axis label names (see :func:`plot_exponent`), and
+    a table with no value in a column is named in that column's panel.
 
     Args:
         real: The real table.
