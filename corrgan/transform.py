@@ -12,8 +12,11 @@ hundreds). A numeric column with nulls adds a two-wide [present, null]
 indicator block.
 
 Categorical columns become one-hot blocks over the categories seen while
-fitting; a null is one more category. A column with a single value (and no
-nulls) takes no model-space width and is generated constant.
+fitting; a null is one more category. The categories of a dictionary-encoded
+column (a pandas Categorical) keep the dictionary's order, which an ordered
+dictionary gives meaning to, and every generated batch carries that whole
+list as its dictionary; other categories are sorted. A column with a single
+value (and no nulls) takes no model-space width and is generated constant.
 
 The fitted transform serialises to JSON (no pickle) and its ``layout`` tells
 which model-space columns belong to which table column and of which kind: the
@@ -23,6 +26,7 @@ generator's output heads are built from it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -278,11 +282,17 @@ class _StreamingStats:
         self.minimum: dict[str, float] = {}
         self.maximum: dict[str, float] = {}
         self.counts: dict[str, dict[Any, int]] = {}
+        # the values of a dictionary-encoded column's dictionaries, in order
+        self.dictionary_order: dict[str, dict[Any, None]] = {}
 
     def update(self, batch: pa.Table) -> None:
         for spec in self.schema.columns:
             values = batch.column(spec.name)
             if spec.kind == "categorical":
+                if pa.types.is_dictionary(values.type):
+                    order = self.dictionary_order.setdefault(spec.name, {})
+                    for chunk in _chunks(values):
+                        order.update(dict.fromkeys(chunk.dictionary.to_pylist()))
                 counts = self.counts.setdefault(spec.name, {})
                 decoded = _decode_dictionary(values)
                 for item in pc.value_counts(decoded).to_pylist():
@@ -298,12 +308,23 @@ class _StreamingStats:
                 self.maximum[spec.name] = max(high, self.maximum.get(spec.name, high))
 
     def categorical(self, name: str, num_rows: int) -> CategoricalColumn:
+        """The categories that occur, in dictionary order or else sorted.
+
+        Where the dictionaries of the batches differ (files of a dataset), the
+        first one's order leads and the values that later ones add follow.
+        """
         counts = dict(self.counts.get(name, {}))
         null_count = counts.pop(None, 0)
-        try:
-            categories = sorted(counts)
-        except TypeError:
-            categories = list(counts)
+        ordered = [
+            value
+            for value in self.dictionary_order.get(name, {})
+            if value is not None and value in counts
+        ]
+        listed = set(ordered)
+        rest = [value for value in counts if value not in listed]
+        with contextlib.suppress(TypeError):
+            rest = sorted(rest)
+        categories = ordered + rest
         total = max(num_rows, 1)
         frequencies = [counts[category] / total for category in categories]
         if null_count:
@@ -317,6 +338,10 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _chunks(values: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _decode_dictionary(values: pa.ChunkedArray | pa.Array):
@@ -567,19 +592,26 @@ def _encode_categorical(
 
 
 def _decode_categorical(
-    column: CategoricalColumn, matrix: np.ndarray, blocks: list[Block], target
+    column: CategoricalColumn,
+    matrix: np.ndarray,
+    blocks: list[Block],
+    target: pa.DataType,
 ) -> pa.Array:
-    levels = _category_array(column, target)
     if not blocks:
         chosen = np.zeros(matrix.shape[0], dtype=np.int64)
     else:
         block = blocks[0]
         chosen = np.argmax(matrix[:, block.start : block.end], axis=1)
-    decoded = levels.take(pa.array(chosen))
-    # a dictionary of numbers cannot be cast to from plain values; encode first
-    return (
-        decoded.dictionary_encode() if pa.types.is_dictionary(target) else decoded
-    ).cast(target)
+    if not pa.types.is_dictionary(target):
+        return _category_array(column, target).take(pa.array(chosen))
+
+    # the level indices are the dictionary indices: every batch gets the whole
+    # category list in the fitted order, so that an ordered dictionary compares
+    # as the input did and all row groups of a file share one dictionary
+    dictionary = pa.array(column.categories, type=target.value_type)
+    is_null = chosen == len(column.categories)
+    indices = pa.array(chosen, type=target.index_type, mask=is_null)
+    return pa.DictionaryArray.from_arrays(indices, dictionary, ordered=target.ordered)
 
 
 def read_transform(path) -> TableTransform:

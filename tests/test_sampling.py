@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
@@ -301,3 +303,32 @@ def test_where_names_categories_by_number_and_the_null_category(tmp_path, run_cl
     written = pq.read_table(out)
     assert written.column("region").null_count == 50
     assert set(written.column("grade").to_pylist()) == {2.0}
+
+
+def test_an_ordered_categorical_keeps_its_order_in_every_row_group(tmp_path, run_cli):
+    rng = np.random.default_rng(0)
+    sizes = ["small", "medium", "large"]
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "size": pd.Categorical(
+                rng.choice(sizes, 200), categories=sizes, ordered=True
+            ),
+        }
+    )
+    frame.to_parquet(tmp_path / "ordered.parquet")
+    flags = ["--data", "ordered.parquet", "--steps", "2", "--test-fraction", "0"]
+    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    args = ["--model", "run", "--rows", "50", "--batch-size", "10"]
+    result = run_cli("sample", *args, "--parquet", "out.parquet")
+    assert result.exit_code == 0, result.stderr
+
+    written = pq.ParquetFile(tmp_path / "out.parquet")
+    assert written.schema_arrow.field("size").type.ordered
+    for group in range(written.num_row_groups):
+        column = written.read_row_group(group).column("size")
+        assert column.chunk(0).dictionary.to_pylist() == sizes, group
+    generated = pd.read_parquet(tmp_path / "out.parquet")["size"]
+    assert generated.cat.ordered and generated.cat.categories.tolist() == sizes
+    assert set(generated) == set(sizes)
+    assert (generated < "medium").tolist() == (generated == "small").tolist()

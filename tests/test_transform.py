@@ -349,6 +349,70 @@ def test_dictionaries_of_numbers_and_strings_keep_their_type():
     assert back.column("name").to_pylist() == ["x", "y", "z"] * 10
 
 
+def test_dictionary_columns_keep_their_order_and_one_dictionary_per_batch():
+    # as pandas writes a Categorical; no row is "huge", one row is null
+    codes = np.array([2, 0, 1, 0, 2, 1] * 5)
+    sizes = pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int8(), mask=np.arange(30) == 4),
+        pa.array(["small", "medium", "large", "huge"]),
+        ordered=True,
+    )
+    tags = pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int8()), pa.array(["zeta", "alpha", "mu"])
+    )
+    table = pa.table({"size": sizes, "tag": tags})
+    transform = fit(table)
+    assert transform.column("size").categories == ["small", "medium", "large"]
+    assert transform.column("size").has_null
+    assert transform.column("tag").categories == ["zeta", "alpha", "mu"]
+
+    # batches that draw other levels, or a single one, carry the same dictionary
+    (size_block,) = transform.blocks_of("size")
+    (tag_block,) = transform.blocks_of("tag")
+    for size_levels, tag_levels in [([2, 0, 1, 3], [2, 2, 0, 1]), ([1] * 4, [2] * 4)]:
+        matrix = np.zeros((4, transform.width), dtype=np.float32)
+        matrix[np.arange(4), size_block.start + np.array(size_levels)] = 1.0
+        matrix[np.arange(4), tag_block.start + np.array(tag_levels)] = 1.0
+        generated = transform.inverse(matrix)
+        assert generated.schema == table.schema
+        size, tag = generated.column("size").chunk(0), generated.column("tag").chunk(0)
+        assert size.dictionary.to_pylist() == ["small", "medium", "large"]
+        assert tag.dictionary.to_pylist() == ["zeta", "alpha", "mu"]
+    levels = [*transform.column("size").categories, None]
+    assert generated.column("size").to_pylist() == [levels[1]] * 4
+
+    # an ordered dictionary compares in its own order once in pandas
+    matrix = np.zeros((3, transform.width), dtype=np.float32)
+    matrix[np.arange(3), size_block.start + np.array([2, 0, 1])] = 1.0
+    frame = transform.inverse(matrix).to_pandas()
+    assert frame["size"].cat.ordered
+    assert (frame["size"] < "medium").tolist() == [False, True, False]
+
+
+def test_dictionaries_of_a_dataset_are_merged_in_order_and_plain_text_is_sorted(
+    tmp_path, tmp_table
+):
+    # each file has its own dictionary: the first file's order leads
+    for part, (words, codes) in enumerate(
+        [(["pear", "fig"], [0, 1, 1, 0]), (["kiwi", "fig", "pear"], [1, 0, 2, 0])]
+    ):
+        words = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), words)
+        table = pa.table({"fruit": words, "x": np.arange(4.0) + part})
+        tmp_table(table, f"parts/part{part}.parquet")
+    source = TableSource(tmp_path / "parts")
+    schema = infer_schema(source.read(), DataConfig(), "parts")
+    transform = TableTransform.fit(source, schema)
+    assert transform.column("fruit").categories == ["pear", "fig", "kiwi"]
+
+    # without a dictionary (a CSV, plain strings) the categories are sorted
+    plain = source.read().cast(pa.schema([("fruit", pa.string()), ("x", pa.float64())]))
+    path = tmp_table(plain, "plain.csv")
+    source = TableSource(path)
+    schema = infer_schema(source.read(), DataConfig(), "plain.csv")
+    transform = TableTransform.fit(source, schema)
+    assert transform.column("fruit").categories == ["fig", "kiwi", "pear"]
+
+
 def test_null_indicator_decides_where_nulls_are_generated():
     table = pa.table(
         {
