@@ -19,6 +19,8 @@ exactly.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -156,7 +158,8 @@ def test_round_trip_keeps_types_nulls_categories_and_values(table):
         before = as_numbers(original)[present]
         after = as_numbers(restored)[present]
         assert after.min() >= column.minimum and after.max() <= column.maximum
-        quantiles = np.asarray(column.quantiles)
+        # integer-like quantiles count from the column's minimum
+        quantiles = np.asarray(column.quantiles) + (column.offset or 0)
         shift = allowed_shift(len(quantiles)) * spacing_around(quantiles, before)
         if column.kind == "datetime":
             shift += 0.5  # rounding back to a whole tick or day
@@ -287,6 +290,114 @@ def test_the_largest_64_bit_integers_do_not_wrap_around(arrow_type):
     assert back.min() >= low - 2**11 and back.max() <= top
     # the values keep their order of magnitude: no wrap to the other end
     np.testing.assert_allclose(back.astype(np.float64), values, rtol=1e-9)
+
+
+FAR_INTEGERS = {
+    "int64 near its top": (pa.int64(), 2**62, 1),
+    "int64 near its bottom, a step of 7": (pa.int64(), -(2**63) + 5, 7),
+    "uint64 past int64": (pa.uint64(), 2**63, 1),
+    "uint64 near its top, a step of 3": (pa.uint64(), 2**64 - 3 * 5000, 3),
+}
+
+
+@pytest.mark.parametrize("case", FAR_INTEGERS, ids=list(FAR_INTEGERS))
+def test_integers_past_two_to_the_53_keep_their_grid_and_exact_range(case):
+    # float64 steps by 1024 to 4096 out there: the values would collapse
+    arrow_type, start, step = FAR_INTEGERS[case]
+    rng = np.random.default_rng(3)
+    steps = rng.choice(np.arange(1, 4999), size=198, replace=False)
+    values = [start + step * int(k) for k in [0, 4999, *steps]]
+    table = pa.table({"n": pa.array(values, arrow_type), "x": rng.normal(size=200)})
+    transform = fit(table)
+    column = transform.column("n")
+    assert column.kind == "integer"
+    assert (column.minimum, column.maximum) == (min(values), max(values))
+    assert column.unit == (step if step > 1 else None)
+
+    # with at most 1000 rows the quantiles are the values: they come back
+    back = transform.inverse(transform.transform(table))
+    assert back.column("n").type == arrow_type
+    assert back.column("n").to_pylist() == values
+
+    # arbitrary scores stay on the grid inside the exact range, spread over it
+    generated = random_inverse(transform).column("n").to_pylist()
+    assert min(values) <= min(generated) and max(generated) <= max(values)
+    assert all((value - start) % step == 0 for value in generated)
+    assert len(set(generated)) > 1000
+    ends = np.zeros((2, transform.width), dtype=np.float32)
+    ends[0], ends[1] = -10.0, 10.0
+    extremes = transform.inverse(ends).column("n").to_pylist()
+    assert extremes == [min(values), max(values)]
+
+    # JSON keeps the bounds as exact integers
+    saved = json.loads(transform.to_json())["columns"][0]
+    assert (saved["minimum"], saved["maximum"], saved["offset"]) == (
+        min(values),
+        max(values),
+        min(values),
+    )
+    loaded = TableTransform.from_json(transform.to_json())
+    assert loaded.inverse(transform.transform(table)).equals(back)
+
+
+def test_a_span_wider_than_int64_keeps_its_ends_and_its_grid():
+    # from the lowest int64 to the highest, every third value: the span itself
+    # overflows int64, and float64 cannot tell the ends from their neighbours
+    low, high = -(2**63), 2**63 - 1
+    inner = np.random.default_rng(4).integers(1, (high - low) // 3, 98)
+    values = [low, high, *(low + 3 * int(k) for k in inner)]
+    table = pa.table({"n": pa.array(values, pa.int64())})
+    transform = fit(table)
+    assert transform.column("n").unit == 3
+
+    ends = np.array([[-10.0], [10.0]], dtype=np.float32)
+    assert transform.inverse(ends).column("n").to_pylist() == [low, high]
+    generated = random_inverse(transform).column("n").to_pylist()
+    assert all(low <= value <= high for value in generated)
+    assert all((value - low) % 3 == 0 for value in generated)
+    # a round trip moves a value by a sliver of the span (the float32 score),
+    # and wraps none around to the other end
+    back = transform.inverse(transform.transform(table)).column("n").to_pylist()
+    moved = [abs(after - before) for after, before in zip(back, values, strict=True)]
+    assert max(moved) <= 1e-6 * (high - low)
+
+
+def test_a_transform_saved_before_the_offset_decodes_as_before():
+    # written by the version whose integer bounds and quantiles were absolute
+    # floats; the decoded rows are the ones that version gave
+    path = Path(__file__).parent / "data" / "transform_before_offset.json"
+    transform = read_transform(path)
+    assert all(
+        column.offset is None
+        for column in transform.columns
+        if isinstance(column, NumericColumn)
+    )
+    scores = np.array([-10.0, -1.2, -0.3, 0.0, 0.4, 1.1, 10.0], dtype=np.float32)
+    matrix = np.zeros((len(scores), transform.width), dtype=np.float32)
+    for block in transform.layout:
+        if block.role == "value":
+            matrix[:, block.start] = scores
+        else:
+            says_null = np.array([0, 1, 0, 0, 1, 0, 0])
+            matrix[:, block.start] = 1 - says_null
+            matrix[:, block.start + 1] = says_null
+    decoded = transform.inverse(matrix)
+    day = pc.cast(decoded.column("day"), pa.int32())
+    at = pc.cast(decoded.column("at"), pa.int64())
+    assert decoded.column("count").to_pylist() == [3, 6, 10, 16, 26, 46, 60]
+    assert decoded.column("salary").to_pylist() == [
+        1003, 1503, 3003, 4003, 5503, 8003, 10003
+    ]  # fmt: skip
+    assert day.to_pylist() == [18262, 18264, 18269, 18274, 18281, 18302, 18303]
+    assert at.to_pylist() == [
+        1609718400000000000, 1610323200000000000, 1611532800000000000,
+        1612137600000000000, 1614556800000000000, 1617580800000000000,
+        1618185600000000000,
+    ]  # fmt: skip
+    assert decoded.column("maybe").to_pylist() == [2, None, 5, 7, None, 19, 30]
+    assert decoded.column("price").to_pylist() == [
+        1.25, 2.46, 4.01, 5.12, 7.03, 8.58, 10.0
+    ]  # fmt: skip
 
 
 def test_declared_types_survive_a_parquet_round_trip(tmp_table, tmp_path):
