@@ -8,12 +8,19 @@ the real marginal, stay inside the observed [min, max] and come back on the
 data's own grid: floats with the decimals the data was written with, and
 integers, dates and time stamps on the largest step that every observed value
 keeps (dates at midnight stay at midnight, prices in hundreds stay in
-hundreds). A numeric column with nulls adds a two-wide [present, null]
+hundreds). Integer-like values are counted from the column's exact minimum
+before the map, and mapped back in exact integer arithmetic, so that float64
+(exact only up to 2**53) costs no step of a narrower span, however far from
+zero it lies: nanosecond time stamps, 64-bit identifiers, unsigned integers
+past int64. A numeric column with nulls adds a two-wide [present, null]
 indicator block.
 
 Categorical columns become one-hot blocks over the categories seen while
-fitting; a null is one more category. A column with a single value (and no
-nulls) takes no model-space width and is generated constant.
+fitting; a null is one more category. The categories of a dictionary-encoded
+column (a pandas Categorical) keep the dictionary's order, which an ordered
+dictionary gives meaning to, and every generated batch carries that whole
+list as its dictionary; other categories are sorted. A column with a single
+value (and no nulls) takes no model-space width and is generated constant.
 
 The fitted transform serialises to JSON (no pickle) and its ``layout`` tells
 which model-space columns belong to which table column and of which kind: the
@@ -23,6 +30,7 @@ generator's output heads are built from it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -69,7 +77,12 @@ class Block:
 
 @dataclass
 class NumericColumn:
-    """Fitted state of a continuous, integer or datetime column."""
+    """Fitted state of a continuous, integer or datetime column.
+
+    For integer-like columns (integers, dates, time stamps, durations, counted
+    in their own unit) ``minimum``, ``maximum``, ``origin`` and ``offset`` are
+    exact Python integers, as JSON keeps them.
+    """
 
     name: str
     kind: str
@@ -80,10 +93,13 @@ class NumericColumn:
     decimals: int | None = None
     """Generated floats are rounded to this many decimals (None: not rounded)."""
     unit: int | None = None
-    """Integer-like columns (integers, dates, time stamps, durations, counted in
-    their own unit): every observed value is ``origin + k * unit``, and so is
-    every generated one. None: plain integer rounding."""
+    """Integer-like columns: every observed value is ``origin + k * unit``, and
+    so is every generated one. None: plain integer rounding."""
     origin: int | None = None
+    offset: int | None = None
+    """Integer-like columns: the minimum, which the quantiles count from (they
+    hold ``value - offset``). None for other columns, and in transforms saved
+    before it, whose quantiles and float bounds hold the values themselves."""
 
     @property
     def constant(self) -> bool:
@@ -278,32 +294,58 @@ class _StreamingStats:
         self.minimum: dict[str, float] = {}
         self.maximum: dict[str, float] = {}
         self.counts: dict[str, dict[Any, int]] = {}
+        # the values of a dictionary-encoded column's dictionaries, in order
+        self.dictionary_order: dict[str, dict[Any, None]] = {}
 
     def update(self, batch: pa.Table) -> None:
         for spec in self.schema.columns:
             values = batch.column(spec.name)
             if spec.kind == "categorical":
+                if pa.types.is_dictionary(values.type):
+                    order = self.dictionary_order.setdefault(spec.name, {})
+                    for chunk in _chunks(values):
+                        order.update(dict.fromkeys(chunk.dictionary.to_pylist()))
                 counts = self.counts.setdefault(spec.name, {})
                 decoded = _decode_dictionary(values)
                 for item in pc.value_counts(decoded).to_pylist():
                     key = item["values"]
                     counts[key] = counts.get(key, 0) + item["counts"]
                 continue
-            numbers = _numeric_values(values)
-            finite = numbers[~np.isnan(numbers)]
-            self.nulls[spec.name] += len(numbers) - len(finite)
-            if len(finite):
+            # integer-like bounds exactly: float64 rounds them past 2**53
+            integers = _integer_counts(values)
+            if integers is not None:
+                self.nulls[spec.name] += len(values) - len(integers)
+                if not len(integers):
+                    continue
+                low, high = int(integers.min()), int(integers.max())
+            else:
+                numbers = _numeric_values(values)
+                finite = numbers[~np.isnan(numbers)]
+                self.nulls[spec.name] += len(numbers) - len(finite)
+                if not len(finite):
+                    continue
                 low, high = float(finite.min()), float(finite.max())
-                self.minimum[spec.name] = min(low, self.minimum.get(spec.name, low))
-                self.maximum[spec.name] = max(high, self.maximum.get(spec.name, high))
+            self.minimum[spec.name] = min(low, self.minimum.get(spec.name, low))
+            self.maximum[spec.name] = max(high, self.maximum.get(spec.name, high))
 
     def categorical(self, name: str, num_rows: int) -> CategoricalColumn:
+        """The categories that occur, in dictionary order or else sorted.
+
+        Where the dictionaries of the batches differ (files of a dataset), the
+        first one's order leads and the values that later ones add follow.
+        """
         counts = dict(self.counts.get(name, {}))
         null_count = counts.pop(None, 0)
-        try:
-            categories = sorted(counts)
-        except TypeError:
-            categories = list(counts)
+        ordered = [
+            value
+            for value in self.dictionary_order.get(name, {})
+            if value is not None and value in counts
+        ]
+        listed = set(ordered)
+        rest = [value for value in counts if value not in listed]
+        with contextlib.suppress(TypeError):
+            rest = sorted(rest)
+        categories = ordered + rest
         total = max(num_rows, 1)
         frequencies = [counts[category] / total for category in categories]
         if null_count:
@@ -317,6 +359,10 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _chunks(values: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _decode_dictionary(values: pa.ChunkedArray | pa.Array):
@@ -355,36 +401,44 @@ def _fit_numeric(
     stats: _StreamingStats,
     num_rows: int,
 ) -> NumericColumn:
-    values = _numeric_values(column)
-    finite = np.sort(values[~np.isnan(values)])
+    minimum, maximum = stats.minimum[name], stats.maximum[name]
+    counts = _integer_counts(column)
+    if counts is None:
+        values = _numeric_values(column)
+        finite = np.sort(values[~np.isnan(values)])
+        offset, bounds = None, (minimum, maximum)
+    else:
+        # integer-like values counted from the minimum, exactly, so that
+        # float64 keeps every step however far from zero they lie
+        finite = np.sort(_counted_from(counts, minimum))
+        offset, bounds = minimum, (0.0, float(maximum - minimum))
     count = min(MAX_QUANTILES, len(finite))
     quantiles = np.quantile(finite, np.linspace(0.0, 1.0, count))
     # the sample may miss the extremes of a large table: the full pass has them
-    quantiles[0] = stats.minimum[name]
-    quantiles[-1] = stats.maximum[name]
+    quantiles[0], quantiles[-1] = bounds
 
     # the grid the values lie on, from the sample
-    counts = _integer_counts(column)
     grid = None if counts is None else _grid(counts)
     floats = counts is None and pa.types.is_floating(value_type(column.type))
     return NumericColumn(
         name=name,
         kind=kind,
         quantiles=[float(q) for q in quantiles],
-        minimum=stats.minimum[name],
-        maximum=stats.maximum[name],
+        minimum=minimum,
+        maximum=maximum,
         null_rate=stats.nulls[name] / max(num_rows, 1),
         decimals=_decimals(finite) if floats else None,
         unit=None if grid is None else grid[0],
         origin=None if grid is None else grid[1],
+        offset=offset,
     )
 
 
 def _integer_counts(values: pa.ChunkedArray) -> np.ndarray | None:
-    """The exact int64 counts of an integer, date, time stamp or duration column.
+    """The exact counts of an integer, date, time stamp or duration column.
 
-    None for other types, and for unsigned 64-bit integers (which int64 cannot
-    hold).
+    Nulls are left out. int64, or uint64 for unsigned 64-bit integers (which
+    int64 cannot hold); None for other types.
     """
     values = _decode_dictionary(values)
     arrow_type = values.type
@@ -396,10 +450,25 @@ def _integer_counts(values: pa.ChunkedArray) -> np.ndarray | None:
         or pa.types.is_date64(arrow_type)
     ):
         values = pc.cast(values, pa.int64())
-    elif not pa.types.is_integer(arrow_type) or pa.types.is_uint64(arrow_type):
+    elif not pa.types.is_integer(arrow_type):
         return None
-    counts = pc.cast(pc.drop_null(values), pa.int64())
+    present = pc.drop_null(values)
+    if pa.types.is_uint64(arrow_type):
+        return np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.uint64)
+    counts = pc.cast(present, pa.int64())
     return np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _counted_from(integers: np.ndarray, offset: int) -> np.ndarray:
+    """``integers - offset`` as float64, for int64 or uint64 values at or above
+    ``offset``: exact below 2**53, rounded relative to the difference beyond.
+
+    The subtraction wraps modulo 2**64 in unsigned arithmetic; the difference
+    itself is below 2**64, so it comes out exact for any two 64-bit values,
+    where int64 would overflow across a span wider than 2**63.
+    """
+    unsigned = integers.astype(np.uint64)
+    return (unsigned - np.uint64(offset % 2**64)).astype(np.float64)
 
 
 def _grid(counts: np.ndarray) -> tuple[int, int] | None:
@@ -410,9 +479,10 @@ def _grid(counts: np.ndarray) -> tuple[int, int] | None:
     hundreds. None when it is 1, or with fewer than three distinct values.
     """
     distinct = np.unique(counts)
-    if len(distinct) < 3 or int(distinct[-1]) - int(distinct[0]) >= 2**62:
+    if len(distinct) < 3:
         return None
-    unit = int(np.gcd.reduce(np.diff(distinct)))
+    # unsigned gaps are exact for any two 64-bit values, as in _counted_from
+    unit = int(np.gcd.reduce(np.diff(distinct.astype(np.uint64))))
     return (unit, int(distinct[0])) if unit > 1 else None
 
 
@@ -431,6 +501,30 @@ def _decimals(finite: np.ndarray) -> int | None:
             if np.array_equal(np.round(distinct, decimals), distinct):
                 return decimals
     return None
+
+
+def _model_range(column: NumericColumn) -> tuple[float, float]:
+    """The bounds in the quantiles' terms: counted from ``offset`` if it is set."""
+    if column.offset is None:
+        return column.minimum, column.maximum
+    return 0.0, float(column.maximum - column.offset)
+
+
+def _model_values(column: NumericColumn, values: pa.ChunkedArray) -> np.ndarray:
+    """The numbers the quantiles map: float64, NaN where null.
+
+    Integer-like values are counted from ``offset`` exactly, once held inside
+    the fitted range (outside it the map is flat anyway).
+    """
+    numbers = _numeric_values(values)
+    if column.offset is None:
+        return numbers
+    integers = _integer_counts(values)
+    kind = integers.dtype.type
+    inside = np.clip(integers, kind(column.minimum), kind(column.maximum))
+    counted = np.full(len(numbers), np.nan)
+    counted[~np.isnan(numbers)] = _counted_from(inside, column.offset)
+    return counted
 
 
 def _to_probability(column: NumericColumn, values: np.ndarray) -> np.ndarray:
@@ -460,16 +554,15 @@ def _quantile_at(quantiles: np.ndarray, probability: np.ndarray) -> np.ndarray:
 def _encode_numeric(
     column: NumericColumn, values: pa.ChunkedArray, blocks: list[Block], out: np.ndarray
 ) -> None:
-    numbers = _numeric_values(values)
+    numbers = _model_values(column, values)
     missing = np.isnan(numbers)
+    lowest = _model_range(column)[0]
     for block in blocks:
         if block.role == "null":
             out[:, block.start] = ~missing
             out[:, block.start + 1] = missing
             continue
-        probability = _to_probability(
-            column, np.where(missing, column.minimum, numbers)
-        )
+        probability = _to_probability(column, np.where(missing, lowest, numbers))
         # squeeze [0, 1] into [eps, 1 - eps] (undone on decoding) so that
         # the normal quantile stays finite and the extremes come back exactly
         probability = PROBABILITY_EPS + (1.0 - 2.0 * PROBABILITY_EPS) * probability
@@ -482,7 +575,8 @@ def _decode_numeric(
     column: NumericColumn, matrix: np.ndarray, blocks: list[Block], target: pa.DataType
 ) -> pa.Array:
     rows = matrix.shape[0]
-    numbers = np.full(rows, column.minimum, dtype=np.float64)
+    lowest, highest = _model_range(column)
+    numbers = np.full(rows, lowest, dtype=np.float64)
     missing = np.zeros(rows, dtype=bool)
     for block in blocks:
         if block.role == "null":
@@ -491,7 +585,7 @@ def _decode_numeric(
         probability = ndtr(matrix[:, block.start].astype(np.float64))
         probability = (probability - PROBABILITY_EPS) / (1.0 - 2.0 * PROBABILITY_EPS)
         numbers = _quantile_at(np.asarray(column.quantiles), probability)
-    numbers = np.clip(numbers, column.minimum, column.maximum)
+    numbers = np.clip(numbers, lowest, highest)
     return _restore_numeric(numbers, missing, value_type(target), column)
 
 
@@ -503,7 +597,10 @@ def _restore_numeric(
 ) -> pa.Array:
     mask = missing if missing.any() else None
     if column.kind in {"integer", "datetime"} or pa.types.is_integer(target):
-        if column.unit is not None and column.origin is not None:
+        if column.offset is not None:
+            rounded = _exact_on_grid(numbers, column, pa.types.is_uint64(target))
+        # a transform saved before the offset: float bounds and values
+        elif column.unit is not None and column.origin is not None:
             rounded = _on_grid(numbers, column)
         else:
             unsigned = pa.types.is_unsigned_integer(target)
@@ -528,9 +625,39 @@ def _restore_numeric(
     return pa.array(numbers, mask=mask).cast(target)
 
 
+def _exact_on_grid(
+    numbers: np.ndarray, column: NumericColumn, unsigned: bool
+) -> np.ndarray:
+    """The value of the grid nearest each number counted from ``offset``.
+
+    The grid is ``origin + k * unit`` (every integer where there is no unit)
+    inside [minimum, maximum], all exact integers. Values are built as steps
+    from the grid's first value, summed in unsigned arithmetic that wraps as in
+    :func:`_counted_from`: exact for int64 and uint64 alike.
+    """
+    unit = column.unit or 1
+    origin = column.minimum if column.origin is None else column.origin
+    # the origin comes from the sample; the bounds, from every row
+    first = origin - (origin - column.minimum) // unit * unit
+    last_step = (column.maximum - first) // unit
+    steps = np.rint((numbers - (first - column.offset)) / unit)
+    # as float64 the last step may round up, past 2**64 even, or down: it is
+    # cut exactly after the cast, and the top of the range reaches it exactly
+    largest = min(float(last_step), np.nextafter(2.0**64, 0.0))
+    steps = np.clip(steps, 0.0, largest).astype(np.uint64)
+    steps = np.minimum(steps, np.uint64(last_step))
+    steps[numbers >= _model_range(column)[1]] = np.uint64(last_step)
+    values = np.uint64(first % 2**64) + steps * np.uint64(unit)
+    return values if unsigned else values.view(np.int64)
+
+
 def _on_grid(numbers: np.ndarray, column: NumericColumn) -> np.ndarray:
     """``origin + k * unit`` nearest each number, in exact int64 arithmetic
-    (float64 cannot hold a nanosecond time stamp), inside [min, max]."""
+    (float64 cannot hold a nanosecond time stamp), inside [min, max].
+
+    For transforms saved before ``offset``, whose numbers and bounds are the
+    values themselves as float64.
+    """
     unit, origin = column.unit, column.origin
     steps = np.rint((numbers - origin) / unit)
     # the bounds are observed values, so on the grid; as float64 they may be
@@ -567,19 +694,26 @@ def _encode_categorical(
 
 
 def _decode_categorical(
-    column: CategoricalColumn, matrix: np.ndarray, blocks: list[Block], target
+    column: CategoricalColumn,
+    matrix: np.ndarray,
+    blocks: list[Block],
+    target: pa.DataType,
 ) -> pa.Array:
-    levels = _category_array(column, target)
     if not blocks:
         chosen = np.zeros(matrix.shape[0], dtype=np.int64)
     else:
         block = blocks[0]
         chosen = np.argmax(matrix[:, block.start : block.end], axis=1)
-    decoded = levels.take(pa.array(chosen))
-    # a dictionary of numbers cannot be cast to from plain values; encode first
-    return (
-        decoded.dictionary_encode() if pa.types.is_dictionary(target) else decoded
-    ).cast(target)
+    if not pa.types.is_dictionary(target):
+        return _category_array(column, target).take(pa.array(chosen))
+
+    # the level indices are the dictionary indices: every batch gets the whole
+    # category list in the fitted order, so that an ordered dictionary compares
+    # as the input did and all row groups of a file share one dictionary
+    dictionary = pa.array(column.categories, type=target.value_type)
+    is_null = chosen == len(column.categories)
+    indices = pa.array(chosen, type=target.index_type, mask=is_null)
+    return pa.DictionaryArray.from_arrays(indices, dictionary, ordered=target.ordered)
 
 
 def read_transform(path) -> TableTransform:

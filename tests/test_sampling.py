@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
@@ -301,3 +303,61 @@ def test_where_names_categories_by_number_and_the_null_category(tmp_path, run_cl
     written = pq.read_table(out)
     assert written.column("region").null_count == 50
     assert set(written.column("grade").to_pylist()) == {2.0}
+
+
+def test_an_ordered_categorical_keeps_its_order_in_every_row_group(tmp_path, run_cli):
+    rng = np.random.default_rng(0)
+    sizes = ["small", "medium", "large"]
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "size": pd.Categorical(
+                rng.choice(sizes, 200), categories=sizes, ordered=True
+            ),
+        }
+    )
+    frame.to_parquet(tmp_path / "ordered.parquet")
+    flags = ["--data", "ordered.parquet", "--steps", "2", "--test-fraction", "0"]
+    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    args = ["--model", "run", "--rows", "50", "--batch-size", "10"]
+    result = run_cli("sample", *args, "--parquet", "out.parquet")
+    assert result.exit_code == 0, result.stderr
+
+    written = pq.ParquetFile(tmp_path / "out.parquet")
+    assert written.schema_arrow.field("size").type.ordered
+    for group in range(written.num_row_groups):
+        column = written.read_row_group(group).column("size")
+        assert column.chunk(0).dictionary.to_pylist() == sizes, group
+    generated = pd.read_parquet(tmp_path / "out.parquet")["size"]
+    assert generated.cat.ordered and generated.cat.categories.tolist() == sizes
+    assert set(generated) == set(sizes)
+    assert (generated < "medium").tolist() == (generated == "small").tolist()
+
+
+def test_64_bit_integers_past_float_precision_are_sampled_inside_their_range(
+    tmp_path, run_cli
+):
+    rng = np.random.default_rng(1)
+    signed = [2**62 + int(k) for k in rng.choice(np.arange(13, 4987), 200)]
+    unsigned = [2**63 + int(k) for k in rng.choice(np.arange(2, 975), 200)]
+    table = pa.table(
+        {
+            "signed": pa.array(signed, pa.int64()),
+            "unsigned": pa.array(unsigned, pa.uint64()),
+            "x": rng.normal(size=200),
+        }
+    )
+    pq.write_table(table, tmp_path / "big.parquet")
+    flags = ["--data", "big.parquet", "--steps", "2", "--test-fraction", "0"]
+    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    args = ["--model", "run", "--rows", "2000", "--batch-size", "700"]
+    result = run_cli("sample", *args, "--parquet", "out.parquet")
+    assert result.exit_code == 0, result.stderr
+
+    written = pq.read_table(tmp_path / "out.parquet")
+    assert written.schema == table.schema
+    for name, values in (("signed", signed), ("unsigned", unsigned)):
+        generated = written.column(name).to_pylist()
+        assert min(values) <= min(generated) and max(generated) <= max(values)
+        # float64 would have left a handful of values (or a single one)
+        assert len(set(generated)) > 100, name

@@ -19,6 +19,8 @@ exactly.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -156,7 +158,8 @@ def test_round_trip_keeps_types_nulls_categories_and_values(table):
         before = as_numbers(original)[present]
         after = as_numbers(restored)[present]
         assert after.min() >= column.minimum and after.max() <= column.maximum
-        quantiles = np.asarray(column.quantiles)
+        # integer-like quantiles count from the column's minimum
+        quantiles = np.asarray(column.quantiles) + (column.offset or 0)
         shift = allowed_shift(len(quantiles)) * spacing_around(quantiles, before)
         if column.kind == "datetime":
             shift += 0.5  # rounding back to a whole tick or day
@@ -289,6 +292,114 @@ def test_the_largest_64_bit_integers_do_not_wrap_around(arrow_type):
     np.testing.assert_allclose(back.astype(np.float64), values, rtol=1e-9)
 
 
+FAR_INTEGERS = {
+    "int64 near its top": (pa.int64(), 2**62, 1),
+    "int64 near its bottom, a step of 7": (pa.int64(), -(2**63) + 5, 7),
+    "uint64 past int64": (pa.uint64(), 2**63, 1),
+    "uint64 near its top, a step of 3": (pa.uint64(), 2**64 - 3 * 5000, 3),
+}
+
+
+@pytest.mark.parametrize("case", FAR_INTEGERS, ids=list(FAR_INTEGERS))
+def test_integers_past_two_to_the_53_keep_their_grid_and_exact_range(case):
+    # float64 steps by 1024 to 4096 out there: the values would collapse
+    arrow_type, start, step = FAR_INTEGERS[case]
+    rng = np.random.default_rng(3)
+    steps = rng.choice(np.arange(1, 4999), size=198, replace=False)
+    values = [start + step * int(k) for k in [0, 4999, *steps]]
+    table = pa.table({"n": pa.array(values, arrow_type), "x": rng.normal(size=200)})
+    transform = fit(table)
+    column = transform.column("n")
+    assert column.kind == "integer"
+    assert (column.minimum, column.maximum) == (min(values), max(values))
+    assert column.unit == (step if step > 1 else None)
+
+    # with at most 1000 rows the quantiles are the values: they come back
+    back = transform.inverse(transform.transform(table))
+    assert back.column("n").type == arrow_type
+    assert back.column("n").to_pylist() == values
+
+    # arbitrary scores stay on the grid inside the exact range, spread over it
+    generated = random_inverse(transform).column("n").to_pylist()
+    assert min(values) <= min(generated) and max(generated) <= max(values)
+    assert all((value - start) % step == 0 for value in generated)
+    assert len(set(generated)) > 1000
+    ends = np.zeros((2, transform.width), dtype=np.float32)
+    ends[0], ends[1] = -10.0, 10.0
+    extremes = transform.inverse(ends).column("n").to_pylist()
+    assert extremes == [min(values), max(values)]
+
+    # JSON keeps the bounds as exact integers
+    saved = json.loads(transform.to_json())["columns"][0]
+    assert (saved["minimum"], saved["maximum"], saved["offset"]) == (
+        min(values),
+        max(values),
+        min(values),
+    )
+    loaded = TableTransform.from_json(transform.to_json())
+    assert loaded.inverse(transform.transform(table)).equals(back)
+
+
+def test_a_span_wider_than_int64_keeps_its_ends_and_its_grid():
+    # from the lowest int64 to the highest, every third value: the span itself
+    # overflows int64, and float64 cannot tell the ends from their neighbours
+    low, high = -(2**63), 2**63 - 1
+    inner = np.random.default_rng(4).integers(1, (high - low) // 3, 98)
+    values = [low, high, *(low + 3 * int(k) for k in inner)]
+    table = pa.table({"n": pa.array(values, pa.int64())})
+    transform = fit(table)
+    assert transform.column("n").unit == 3
+
+    ends = np.array([[-10.0], [10.0]], dtype=np.float32)
+    assert transform.inverse(ends).column("n").to_pylist() == [low, high]
+    generated = random_inverse(transform).column("n").to_pylist()
+    assert all(low <= value <= high for value in generated)
+    assert all((value - low) % 3 == 0 for value in generated)
+    # a round trip moves a value by a sliver of the span (the float32 score),
+    # and wraps none around to the other end
+    back = transform.inverse(transform.transform(table)).column("n").to_pylist()
+    moved = [abs(after - before) for after, before in zip(back, values, strict=True)]
+    assert max(moved) <= 1e-6 * (high - low)
+
+
+def test_a_transform_saved_before_the_offset_decodes_as_before():
+    # written by the version whose integer bounds and quantiles were absolute
+    # floats; the decoded rows are the ones that version gave
+    path = Path(__file__).parent / "data" / "transform_before_offset.json"
+    transform = read_transform(path)
+    assert all(
+        column.offset is None
+        for column in transform.columns
+        if isinstance(column, NumericColumn)
+    )
+    scores = np.array([-10.0, -1.2, -0.3, 0.0, 0.4, 1.1, 10.0], dtype=np.float32)
+    matrix = np.zeros((len(scores), transform.width), dtype=np.float32)
+    for block in transform.layout:
+        if block.role == "value":
+            matrix[:, block.start] = scores
+        else:
+            says_null = np.array([0, 1, 0, 0, 1, 0, 0])
+            matrix[:, block.start] = 1 - says_null
+            matrix[:, block.start + 1] = says_null
+    decoded = transform.inverse(matrix)
+    day = pc.cast(decoded.column("day"), pa.int32())
+    at = pc.cast(decoded.column("at"), pa.int64())
+    assert decoded.column("count").to_pylist() == [3, 6, 10, 16, 26, 46, 60]
+    assert decoded.column("salary").to_pylist() == [
+        1003, 1503, 3003, 4003, 5503, 8003, 10003
+    ]  # fmt: skip
+    assert day.to_pylist() == [18262, 18264, 18269, 18274, 18281, 18302, 18303]
+    assert at.to_pylist() == [
+        1609718400000000000, 1610323200000000000, 1611532800000000000,
+        1612137600000000000, 1614556800000000000, 1617580800000000000,
+        1618185600000000000,
+    ]  # fmt: skip
+    assert decoded.column("maybe").to_pylist() == [2, None, 5, 7, None, 19, 30]
+    assert decoded.column("price").to_pylist() == [
+        1.25, 2.46, 4.01, 5.12, 7.03, 8.58, 10.0
+    ]  # fmt: skip
+
+
 def test_declared_types_survive_a_parquet_round_trip(tmp_table, tmp_path):
     rows = 60
     rng = np.random.default_rng(11)
@@ -347,6 +458,70 @@ def test_dictionaries_of_numbers_and_strings_keep_their_type():
     assert back.schema == table.schema
     assert back.column("code").to_pylist() == [7, 8, 9] * 10
     assert back.column("name").to_pylist() == ["x", "y", "z"] * 10
+
+
+def test_dictionary_columns_keep_their_order_and_one_dictionary_per_batch():
+    # as pandas writes a Categorical; no row is "huge", one row is null
+    codes = np.array([2, 0, 1, 0, 2, 1] * 5)
+    sizes = pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int8(), mask=np.arange(30) == 4),
+        pa.array(["small", "medium", "large", "huge"]),
+        ordered=True,
+    )
+    tags = pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int8()), pa.array(["zeta", "alpha", "mu"])
+    )
+    table = pa.table({"size": sizes, "tag": tags})
+    transform = fit(table)
+    assert transform.column("size").categories == ["small", "medium", "large"]
+    assert transform.column("size").has_null
+    assert transform.column("tag").categories == ["zeta", "alpha", "mu"]
+
+    # batches that draw other levels, or a single one, carry the same dictionary
+    (size_block,) = transform.blocks_of("size")
+    (tag_block,) = transform.blocks_of("tag")
+    for size_levels, tag_levels in [([2, 0, 1, 3], [2, 2, 0, 1]), ([1] * 4, [2] * 4)]:
+        matrix = np.zeros((4, transform.width), dtype=np.float32)
+        matrix[np.arange(4), size_block.start + np.array(size_levels)] = 1.0
+        matrix[np.arange(4), tag_block.start + np.array(tag_levels)] = 1.0
+        generated = transform.inverse(matrix)
+        assert generated.schema == table.schema
+        size, tag = generated.column("size").chunk(0), generated.column("tag").chunk(0)
+        assert size.dictionary.to_pylist() == ["small", "medium", "large"]
+        assert tag.dictionary.to_pylist() == ["zeta", "alpha", "mu"]
+    levels = [*transform.column("size").categories, None]
+    assert generated.column("size").to_pylist() == [levels[1]] * 4
+
+    # an ordered dictionary compares in its own order once in pandas
+    matrix = np.zeros((3, transform.width), dtype=np.float32)
+    matrix[np.arange(3), size_block.start + np.array([2, 0, 1])] = 1.0
+    frame = transform.inverse(matrix).to_pandas()
+    assert frame["size"].cat.ordered
+    assert (frame["size"] < "medium").tolist() == [False, True, False]
+
+
+def test_dictionaries_of_a_dataset_are_merged_in_order_and_plain_text_is_sorted(
+    tmp_path, tmp_table
+):
+    # each file has its own dictionary: the first file's order leads
+    for part, (words, codes) in enumerate(
+        [(["pear", "fig"], [0, 1, 1, 0]), (["kiwi", "fig", "pear"], [1, 0, 2, 0])]
+    ):
+        words = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), words)
+        table = pa.table({"fruit": words, "x": np.arange(4.0) + part})
+        tmp_table(table, f"parts/part{part}.parquet")
+    source = TableSource(tmp_path / "parts")
+    schema = infer_schema(source.read(), DataConfig(), "parts")
+    transform = TableTransform.fit(source, schema)
+    assert transform.column("fruit").categories == ["pear", "fig", "kiwi"]
+
+    # without a dictionary (a CSV, plain strings) the categories are sorted
+    plain = source.read().cast(pa.schema([("fruit", pa.string()), ("x", pa.float64())]))
+    path = tmp_table(plain, "plain.csv")
+    source = TableSource(path)
+    schema = infer_schema(source.read(), DataConfig(), "plain.csv")
+    transform = TableTransform.fit(source, schema)
+    assert transform.column("fruit").categories == ["fig", "kiwi", "pear"]
 
 
 def test_null_indicator_decides_where_nulls_are_generated():
