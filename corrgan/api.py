@@ -41,6 +41,7 @@ from corrgan.model_store import TrainedModel, check_sample_output, load_model
 from corrgan.pipeline import (
     RUNS_ROOT,
     check_new_run_folder,
+    holds_a_run,
     new_run_dir,
     run_training,
 )
@@ -158,7 +159,7 @@ def fit(
         overrides["data"]["data"] = str(data)
     run_config = load_config(config, overrides)
     if table is not None:
-        if (run_dir / "config.json").exists():
+        if holds_a_run(run_dir):
             raise CorrganError(
                 f"run directory {run_dir} already holds a run; pick another out"
             )

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from accelerate.utils import broadcast_object_list
 
-from corrgan.config import RunConfig, label
+from corrgan.config import SECTIONS, RunConfig, label
 from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
 from corrgan.errors import CorrganError
 from corrgan.io import (
@@ -146,6 +146,16 @@ def new_run_dir(name: str) -> Path:
         suffix += 1
         run_dir = RUNS_ROOT / f"{stamp}-{stem}-{suffix}"
     return run_dir
+
+
+def holds_a_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a corrgan run: a config.json with the run's
+    sections (another tool's config.json is just a file)."""
+    try:
+        saved = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and set(SECTIONS) <= set(saved)
 
 
 def check_new_run_folder(
@@ -280,19 +290,19 @@ def run_training(
     """
     if resume and out is None:
         raise CorrganError("--resume needs --out RUN_DIR: the run to continue")
-    if out is not None and not resume and (out / "config.json").exists():
+    if out is not None and not resume and holds_a_run(out):
         raise CorrganError(
             f"run directory {out} already holds a run; continue it with --resume, "
             "or pick another --out"
         )
     if out is not None:
         check_output_folder(out, fix="pick another --out for the run directory")
-        if not (out / "config.json").exists():
+        if not holds_a_run(out):
             check_new_run_folder(out, own=own_files)
     # the built-in table comes with its class column as the target
     if config.data.data is None and config.data.target is None:
         config.data.target = DEFAULT_TARGET
-    if resume and (out / "config.json").exists():
+    if resume and holds_a_run(out):
         check_resumable(config, out)
     run_dir = out
 

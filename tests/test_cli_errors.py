@@ -212,6 +212,14 @@ def test_train_refuses_an_out_folder_that_holds_other_files(tmp_path, run_cli, o
     )
     assert data.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == ["train.parquet"]
+    # another tool's config.json does not make a folder a run
+    (tmp_path / "folder" / "config.json").write_text('{"lr": 0.1}')
+    result = run_cli("train", *flags, "--out", "folder")
+    assert_user_error(
+        result.exit_code, result.stdout, result.stderr, "is not a corrgan run"
+    )
+    assert (tmp_path / "folder" / "config.json").read_text() == '{"lr": 0.1}'
+    (tmp_path / "folder" / "config.json").unlink()
     # an empty folder is a fine place for a run
     (tmp_path / "empty").mkdir()
     result = run_cli("train", *flags, "--out", "empty")
