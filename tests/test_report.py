@@ -310,6 +310,58 @@ def test_tiny_and_huge_values_keep_their_correlations(scale):
         )
 
 
+# values near the float64 limits
+
+LARGEST = np.finfo(np.float64).max
+
+
+def scale_to_largest(tables: list[pd.DataFrame], column: str) -> None:
+    """Scale ``column`` of every table so that its largest magnitude is the max."""
+    scale = LARGEST / max(table[column].abs().max() for table in tables)
+    for table in tables:
+        table[column] = table[column] * scale
+
+
+def encoded_tables(tables: dict[str, pd.DataFrame], target: str | None = None):
+    """The schema and encoded tables of mixed tables, as build_report makes them."""
+    specs = check_tables(
+        tables["real"],
+        tables["synthetic"],
+        categorical=["group"],
+        train=tables.get("train"),
+        target=target,
+    )
+    return encode_tables(tables, specs)
+
+
+@pytest.mark.filterwarnings("error")
+def test_pooled_within_class_correlations_of_values_near_the_float64_maximum():
+    # the class means come from sums of a column's values, which overflow near
+    # the float64 maximum; the correlations must not notice the scale
+    tables = {"real": mixed_table(300), "synthetic": mixed_table(200, seed=1)}
+
+    def pooled() -> dict:
+        schema, encoded = encoded_tables(tables, target="group")
+        classes = np.unique(encoded["real"].columns["group"])
+        reference = class_references(encoded["real"], schema, "group", classes)
+        within = within_class_report(
+            reference, encoded["synthetic"], schema, detail=True
+        )
+        return within["pooled_pearson"]
+
+    plain = pooled()
+    scale_to_largest(list(tables.values()), "x")
+    huge = pooled()
+    assert huge["error"]["n_undefined_pairs"] == 0
+    for role in ("real", "synthetic"):
+        np.testing.assert_allclose(
+            np.array(huge[role]["values"], dtype=float),
+            np.array(plain[role]["values"], dtype=float),
+            rtol=0,
+            atol=1e-12,
+        )
+
+
 # determinism and subsampling
 
 
