@@ -261,6 +261,12 @@ def equal_width_bins(
     if len(present) == 0:
         codes[known] = 0
         return codes
-    edges = np.linspace(present.min(), present.max(), n_bins + 1)[1:-1]
+    # a range wider than the float64 maximum (from -1e308 to 1e308) overflows,
+    # so its edges are cut at half scale and doubled back; halving is exact for
+    # values that large, and a finite range keeps the plain cut
+    low, high = present.min(), present.max()
+    with np.errstate(over="ignore"):
+        scale = 1.0 if np.isfinite(high - low) else 0.5
+    edges = np.linspace(low * scale, high * scale, n_bins + 1)[1:-1] / scale
     codes[known] = np.searchsorted(edges, values[known], side="left")
     return codes
