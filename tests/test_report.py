@@ -11,6 +11,7 @@ from corrgan.errors import CorrganError
 from corrgan.report import REPORT_SCHEMA_VERSION, build_report
 from corrgan.report.checks import check_tables
 from corrgan.report.encoding import encode_tables
+from corrgan.report.privacy import privacy_report
 from corrgan.report.within_class import class_references, within_class_report
 
 CROP_TABLE = Path("/work/shared/data/crop_recommendation.csv")
@@ -360,6 +361,36 @@ def test_pooled_within_class_correlations_of_values_near_the_float64_maximum():
             rtol=0,
             atol=1e-12,
         )
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scale", ["largest", 1e-300])
+def test_privacy_distances_of_values_near_the_float64_limits(scale):
+    # every column is standardised, so scaling one changes no distance; the
+    # training mean and spread overflow near the maximum and the squares
+    # behind the spread underflow near 1e-300, which dropped the column
+    tables = {
+        "real": mixed_table(200),
+        "synthetic": mixed_table(150, seed=1),
+        "train": mixed_table(250, seed=2),
+    }
+
+    def privacy() -> dict:
+        schema, encoded = encoded_tables(tables)
+        rows = [encoded[role] for role in ("synthetic", "real", "train")]
+        return privacy_report(*rows, schema, max_rows=10_000, seed=0)
+
+    plain = privacy()
+    if scale == "largest":
+        scale_to_largest(list(tables.values()), "x")
+    else:
+        for table in tables.values():
+            table["x"] = table["x"] * scale
+    scaled = privacy()
+    for role in ("synthetic_to_train", "real_to_train"):
+        assert scaled[role] == pytest.approx(plain[role], rel=1e-12)
+    for ratio in ("median_ratio", "p05_ratio"):
+        assert scaled[ratio] == pytest.approx(plain[ratio], rel=1e-12)
 
 
 # determinism and subsampling
