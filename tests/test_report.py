@@ -393,6 +393,25 @@ def test_privacy_distances_of_values_near_the_float64_limits(scale):
         assert scaled[ratio] == pytest.approx(plain[ratio], rel=1e-12)
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("train_scale", [1.0, 1e-300])
+def test_privacy_of_synthetic_values_far_outside_the_training_range(train_scale):
+    # standardised, these values are 1e300 or more standard deviations away;
+    # squared in the neighbour search they overflowed, and a synthetic table
+    # nowhere near the training rows came out as close to them as copies
+    real, train = mixed_table(200, seed=1), mixed_table(300, seed=2)
+    for table in (real, train):
+        table["x"] = table["x"] * train_scale
+    synthetic = train.copy()
+    synthetic["x"] = 1.7e308
+    privacy = build_report(real, synthetic, categorical=["group"], train=train)[
+        "privacy"
+    ]
+    assert privacy["synthetic_to_train"]["p05"] >= 1e100
+    assert privacy["p05_ratio"] > 1e99
+    assert privacy["exact_copy_share"] == 0.0
+
+
 # determinism and subsampling
 
 

@@ -27,6 +27,12 @@ LOWER_PERCENTILE = 5
 # the neighbour search handles many times faster than sparse ones
 _MAX_DENSE_FEATURES = 2048
 
+# NOTE: a standardised value counts as at most this many standard deviations
+# from the training mean. The neighbour search squares the values, and past
+# about 1e154 the squares overflow and the distances come out capped or, near
+# the float64 maximum, as 0; below the cap nothing changes.
+_FARTHEST = 1e100
+
 
 def _scaling(
     train: EncodedTable, schema: TableSchema
@@ -66,9 +72,11 @@ def _vectors(
         values = table.columns[name]
         if schema.is_numeric(name):
             exponent, mean, spread = scaling[name]
-            scaled = np.nan_to_num(
-                (np.ldexp(values, -exponent) - mean) / spread, nan=0.0
-            )
+            # a value far outside the training range may overflow here; the
+            # cap brings it back, and a null becomes the training mean
+            with np.errstate(over="ignore"):
+                scaled = (np.ldexp(values, -exponent) - mean) / spread
+            scaled = np.nan_to_num(np.clip(scaled, -_FARTHEST, _FARTHEST), nan=0.0)
             blocks.append(sparse.csr_matrix(scaled[:, None]))
             if name in indicators:
                 missing = np.isnan(values).astype(np.float64)
