@@ -336,6 +336,25 @@ def encoded_tables(tables: dict[str, pd.DataFrame], target: str | None = None):
 
 
 @pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("with_null", [False, True])
+def test_spearman_of_values_spread_over_the_float64_range(with_null):
+    # ranks need only the order; scaled into [-1, 1], as Pearson needs, the
+    # values below 1e-24 would underflow to a tie at 0
+    rows = 200
+    table = pd.DataFrame(
+        {
+            "wide": 10.0 ** np.linspace(-300, 300, rows),
+            "order": np.arange(rows, dtype=float),
+        }
+    )
+    if with_null:
+        table.loc[3, "order"] = np.nan
+    report = build_report(table, table, categorical=[])
+    spearman = report["synthetic"]["correlations"]["spearman"]
+    assert upper_pairs(spearman["real"])[("wide", "order")] == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("error")
 def test_pooled_within_class_correlations_of_values_near_the_float64_maximum():
     # the class means come from sums of a column's values, which overflow near
     # the float64 maximum; the correlations must not notice the scale
