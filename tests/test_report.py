@@ -227,6 +227,29 @@ def test_efficacy_of_values_near_the_float64_maximum():
         assert huge["synthetic"]["efficacy"][fit] == want
 
 
+@pytest.mark.filterwarnings("error")
+def test_efficacy_of_a_column_spread_over_the_float64_range():
+    # the classifier only sees the order of a column's values, so powers of ten
+    # from 1e-300 to 1e300 give the same fits as their exponents; brought
+    # within 1 as a whole, the powers below 1e-24 would underflow to a tie at 0
+
+    def table(rows: int, seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        power = 10.0 * rng.integers(-30, 31, size=rows)
+        label = np.where(power // 50 % 2 == 0, "even", "odd")
+        noise = rng.normal(size=rows)
+        return pd.DataFrame({"power": power, "noise": noise, "label": label})
+
+    real, synthetic = table(400, seed=0), table(400, seed=1)
+    exponents = build_report(real, synthetic, categorical=["label"], target="label")
+    for frame in (real, synthetic):
+        frame["power"] = 10.0 ** frame["power"]
+    powers = build_report(real, synthetic, categorical=["label"], target="label")
+    want = exponents["synthetic"]["efficacy"]["train_on_synthetic"]
+    assert want["accuracy"] > 0.9
+    assert powers["synthetic"]["efficacy"]["train_on_synthetic"] == want
+
+
 def test_all_null_synthetic_target_is_one_class_with_a_note():
     real, synthetic = mixed_table(200), mixed_table(150, seed=1)
     synthetic["group"] = None
