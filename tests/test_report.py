@@ -454,6 +454,48 @@ def test_privacy_of_synthetic_values_far_outside_the_training_range(train_scale)
     assert privacy["exact_copy_share"] == 0.0
 
 
+def report_leaves(value, path: str = "") -> dict[str, object]:
+    """Every number, text and null of a report, keyed by its path."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {path: value}
+    leaves = {}
+    for key, item in items:
+        leaves.update(report_leaves(item, f"{path}/{key}"))
+    return leaves
+
+
+@pytest.mark.filterwarnings("error")
+def test_report_is_the_same_with_columns_scaled_to_the_float64_limits():
+    # every number in the report is scale-invariant by its definition
+    # (correlations, eta, KS, bins on the real range, DCR of standardised
+    # values, a classifier that sees only the order), so a column scaled up
+    # to the float64 maximum and another down to 1e-300 change none of them
+    tables = [mixed_table(300), mixed_table(200, seed=1), mixed_table(250, seed=2)]
+    options = {"categorical": ["group"], "target": "group"}
+    plain = report_leaves(build_report(*tables[:2], train=tables[2], **options))
+    scale_to_largest(tables, "x")
+    for table in tables:
+        table["z"] = table["z"] * 1e-300
+    scaled = report_leaves(build_report(*tables[:2], train=tables[2], **options))
+    assert scaled.keys() == plain.keys()
+    differing = {
+        path: (scaled[path], want)
+        for path, want in plain.items()
+        if not (
+            scaled[path] == want
+            or isinstance(want, float)
+            and scaled[path] == pytest.approx(want, rel=0, abs=1e-12)
+        )
+    }
+    assert differing == {}
+    assert plain["/synthetic/within_class/pooled_pearson/error/n_pairs"] == 6
+    assert plain["/privacy/synthetic_to_train/median"] > 0
+
+
 # determinism and subsampling
 
 
