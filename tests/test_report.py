@@ -11,6 +11,7 @@ from corrgan.errors import CorrganError
 from corrgan.report import REPORT_SCHEMA_VERSION, build_report
 from corrgan.report.checks import check_tables
 from corrgan.report.encoding import encode_tables
+from corrgan.report.privacy import privacy_report
 from corrgan.report.within_class import class_references, within_class_report
 
 CROP_TABLE = Path("/work/shared/data/crop_recommendation.csv")
@@ -226,6 +227,29 @@ def test_efficacy_of_values_near_the_float64_maximum():
         assert huge["synthetic"]["efficacy"][fit] == want
 
 
+@pytest.mark.filterwarnings("error")
+def test_efficacy_of_a_column_spread_over_the_float64_range():
+    # the classifier only sees the order of a column's values, so powers of ten
+    # from 1e-300 to 1e300 give the same fits as their exponents; brought
+    # within 1 as a whole, the powers below 1e-24 would underflow to a tie at 0
+
+    def table(rows: int, seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        power = 10.0 * rng.integers(-30, 31, size=rows)
+        label = np.where(power // 50 % 2 == 0, "even", "odd")
+        noise = rng.normal(size=rows)
+        return pd.DataFrame({"power": power, "noise": noise, "label": label})
+
+    real, synthetic = table(400, seed=0), table(400, seed=1)
+    exponents = build_report(real, synthetic, categorical=["label"], target="label")
+    for frame in (real, synthetic):
+        frame["power"] = 10.0 ** frame["power"]
+    powers = build_report(real, synthetic, categorical=["label"], target="label")
+    want = exponents["synthetic"]["efficacy"]["train_on_synthetic"]
+    assert want["accuracy"] > 0.9
+    assert powers["synthetic"]["efficacy"]["train_on_synthetic"] == want
+
+
 def test_all_null_synthetic_target_is_one_class_with_a_note():
     real, synthetic = mixed_table(200), mixed_table(150, seed=1)
     synthetic["group"] = None
@@ -308,6 +332,168 @@ def test_tiny_and_huge_values_keep_their_correlations(scale):
             np.array(want["values"], dtype=float),
             atol=1e-9,
         )
+
+
+# values near the float64 limits
+
+LARGEST = np.finfo(np.float64).max
+
+
+def scale_to_largest(tables: list[pd.DataFrame], column: str) -> None:
+    """Scale ``column`` of every table so that its largest magnitude is the max."""
+    scale = LARGEST / max(table[column].abs().max() for table in tables)
+    for table in tables:
+        table[column] = table[column] * scale
+
+
+def encoded_tables(tables: dict[str, pd.DataFrame], target: str | None = None):
+    """The schema and encoded tables of mixed tables, as build_report makes them."""
+    specs = check_tables(
+        tables["real"],
+        tables["synthetic"],
+        categorical=["group"],
+        train=tables.get("train"),
+        target=target,
+    )
+    return encode_tables(tables, specs)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("with_null", [False, True])
+def test_spearman_of_values_spread_over_the_float64_range(with_null):
+    # ranks need only the order; scaled into [-1, 1], as Pearson needs, the
+    # values below 1e-24 would underflow to a tie at 0
+    rows = 200
+    table = pd.DataFrame(
+        {
+            "wide": 10.0 ** np.linspace(-300, 300, rows),
+            "order": np.arange(rows, dtype=float),
+        }
+    )
+    if with_null:
+        table.loc[3, "order"] = np.nan
+    report = build_report(table, table, categorical=[])
+    spearman = report["synthetic"]["correlations"]["spearman"]
+    assert upper_pairs(spearman["real"])[("wide", "order")] == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("error")
+def test_pooled_within_class_correlations_of_values_near_the_float64_maximum():
+    # the class means come from sums of a column's values, which overflow near
+    # the float64 maximum; the correlations must not notice the scale
+    tables = {"real": mixed_table(300), "synthetic": mixed_table(200, seed=1)}
+
+    def pooled() -> dict:
+        schema, encoded = encoded_tables(tables, target="group")
+        classes = np.unique(encoded["real"].columns["group"])
+        reference = class_references(encoded["real"], schema, "group", classes)
+        within = within_class_report(
+            reference, encoded["synthetic"], schema, detail=True
+        )
+        return within["pooled_pearson"]
+
+    plain = pooled()
+    scale_to_largest(list(tables.values()), "x")
+    huge = pooled()
+    assert huge["error"]["n_undefined_pairs"] == 0
+    for role in ("real", "synthetic"):
+        np.testing.assert_allclose(
+            np.array(huge[role]["values"], dtype=float),
+            np.array(plain[role]["values"], dtype=float),
+            rtol=0,
+            atol=1e-12,
+        )
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scale", ["largest", 1e-300])
+def test_privacy_distances_of_values_near_the_float64_limits(scale):
+    # every column is standardised, so scaling one changes no distance; the
+    # training mean and spread overflow near the maximum and the squares
+    # behind the spread underflow near 1e-300, which dropped the column
+    tables = {
+        "real": mixed_table(200),
+        "synthetic": mixed_table(150, seed=1),
+        "train": mixed_table(250, seed=2),
+    }
+
+    def privacy() -> dict:
+        schema, encoded = encoded_tables(tables)
+        rows = [encoded[role] for role in ("synthetic", "real", "train")]
+        return privacy_report(*rows, schema, max_rows=10_000, seed=0)
+
+    plain = privacy()
+    if scale == "largest":
+        scale_to_largest(list(tables.values()), "x")
+    else:
+        for table in tables.values():
+            table["x"] = table["x"] * scale
+    scaled = privacy()
+    for role in ("synthetic_to_train", "real_to_train"):
+        assert scaled[role] == pytest.approx(plain[role], rel=1e-12)
+    for ratio in ("median_ratio", "p05_ratio"):
+        assert scaled[ratio] == pytest.approx(plain[ratio], rel=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("train_scale", [1.0, 1e-300])
+def test_privacy_of_synthetic_values_far_outside_the_training_range(train_scale):
+    # standardised, these values are 1e300 or more standard deviations away;
+    # squared in the neighbour search they overflowed, and a synthetic table
+    # nowhere near the training rows came out as close to them as copies
+    real, train = mixed_table(200, seed=1), mixed_table(300, seed=2)
+    for table in (real, train):
+        table["x"] = table["x"] * train_scale
+    synthetic = train.copy()
+    synthetic["x"] = 1.7e308
+    privacy = build_report(real, synthetic, categorical=["group"], train=train)[
+        "privacy"
+    ]
+    assert privacy["synthetic_to_train"]["p05"] >= 1e100
+    assert privacy["p05_ratio"] > 1e99
+    assert privacy["exact_copy_share"] == 0.0
+
+
+def report_leaves(value, path: str = "") -> dict[str, object]:
+    """Every number, text and null of a report, keyed by its path."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {path: value}
+    leaves = {}
+    for key, item in items:
+        leaves.update(report_leaves(item, f"{path}/{key}"))
+    return leaves
+
+
+@pytest.mark.filterwarnings("error")
+def test_report_is_the_same_with_columns_scaled_to_the_float64_limits():
+    # every number in the report is scale-invariant by its definition
+    # (correlations, eta, KS, bins on the real range, DCR of standardised
+    # values, a classifier that sees only the order), so a column scaled up
+    # to the float64 maximum and another down to 1e-300 change none of them
+    tables = [mixed_table(300), mixed_table(200, seed=1), mixed_table(250, seed=2)]
+    options = {"categorical": ["group"], "target": "group"}
+    plain = report_leaves(build_report(*tables[:2], train=tables[2], **options))
+    scale_to_largest(tables, "x")
+    for table in tables:
+        table["z"] = table["z"] * 1e-300
+    scaled = report_leaves(build_report(*tables[:2], train=tables[2], **options))
+    assert scaled.keys() == plain.keys()
+    differing = {
+        path: (scaled[path], want)
+        for path, want in plain.items()
+        if not (
+            scaled[path] == want
+            or isinstance(want, float)
+            and scaled[path] == pytest.approx(want, rel=0, abs=1e-12)
+        )
+    }
+    assert differing == {}
+    assert plain["/synthetic/within_class/pooled_pearson/error/n_pairs"] == 6
+    assert plain["/privacy/synthetic_to_train/median"] > 0
 
 
 # determinism and subsampling

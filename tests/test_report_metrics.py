@@ -117,6 +117,18 @@ def test_equal_width_bins_use_reference_edges_with_open_ends():
     assert equal_width_bins(reference, values).tolist() == [0, 0, 0, 1, 9, 9, 9, 10]
 
 
+@pytest.mark.filterwarnings("error")
+def test_equal_width_bins_on_ranges_at_the_float64_limits():
+    # from -max to max the range itself is past the float64 maximum; the
+    # values at each bin's centre must still land in that bin
+    largest = np.finfo(np.float64).max
+    centres = np.linspace(-0.9, 0.9, 10)
+    huge = equal_width_bins(np.array([-largest, largest]), centres * largest)
+    assert huge.tolist() == list(range(10))
+    tiny = equal_width_bins(np.array([-1e-308, 1e-308]), centres * 1e-308)
+    assert tiny.tolist() == list(range(10))
+
+
 def test_contingency_similarity_counts():
     real = contingency_counts(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), 2, 2)
     synthetic = contingency_counts(np.array([0, 0]), np.array([0, 0]), 2, 2)

@@ -52,8 +52,13 @@ def correlation_matrix(
     size = len(names)
     if size == 0:
         return np.empty((0, 0))
-    # scaled, so that tiny or huge values do not underflow or overflow
-    values = unit_scaled(np.column_stack([table.columns[name] for name in names]))
+    # Pearson's sums need scaled values, or tiny ones underflow and huge ones
+    # overflow; ranks need only the order, which scaling a column spread over
+    # hundreds of orders of magnitude would blur by flushing its smallest
+    # values to a tie at 0
+    values = np.column_stack([table.columns[name] for name in names])
+    if method == "pearson":
+        values = unit_scaled(values)
     if np.isnan(values).any():
         # pandas drops incomplete rows pair by pair (and ranks per pair)
         frame = pd.DataFrame(values)

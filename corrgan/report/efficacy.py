@@ -68,14 +68,27 @@ def _category_map(train_codes: np.ndarray, n_levels: int) -> np.ndarray:
     return mapping
 
 
+# the classifier caps its bin edges at 1e300; magnitudes below 2**996 stay
+# clear of that cap, and midpoints between them cannot overflow
+_LARGEST_EXPONENT = 996
+
+
 def _numeric_range(train_values: np.ndarray) -> tuple[float, float, int] | None:
-    # the training rows' smallest and largest value and the power of two of
-    # the largest magnitude; None for a column without values
+    # the training rows' smallest and largest value and the power of two the
+    # column is divided by; None for a column without values
     present = train_values[~np.isnan(train_values)]
     if len(present) == 0:
         return None
     low, high = float(present.min()), float(present.max())
-    return low, high, int(np.frexp(max(abs(low), abs(high)))[1])
+    largest = int(np.frexp(max(abs(low), abs(high)))[1])
+    # a column reaching past 2**996 comes down just below it, and one of tiny
+    # values up to within 1, away from the subnormals, whose midpoints round
+    # onto a neighbour; any other column stays as it is, as dividing one that
+    # reaches from 1e-300 to 1e300 down to within 1 would flush its smallest
+    # values to a tie at 0
+    if largest > _LARGEST_EXPONENT:
+        return low, high, largest - _LARGEST_EXPONENT
+    return low, high, min(largest, 0)
 
 
 def _features(
@@ -93,10 +106,11 @@ def _features(
             values = np.zeros(table.n_rows)
         else:
             # the classifier caps its bin edges at 1e300 and takes midpoints
-            # that overflow past 9e307, so each column is brought within 1 by
-            # a power of two, which keeps the values' order exactly; a value
-            # outside the training range lands in an outer bin either way, so
-            # clipping it there first changes nothing and cannot overflow
+            # that overflow past 9e307, so a column near those values is
+            # scaled by a power of two, which keeps the values' order exactly;
+            # a value outside the training range lands in an outer bin either
+            # way, so clipping it there first changes nothing and cannot
+            # overflow
             low, high, exponent = ranges[name]
             values = np.ldexp(np.clip(values, low, high), -exponent)
         columns.append(values)

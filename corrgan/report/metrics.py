@@ -65,6 +65,19 @@ def unit_scaled(values: np.ndarray) -> np.ndarray:
     return values / np.where(scale > 0.0, scale, 1.0)
 
 
+def binary_exponent(values: np.ndarray) -> int:
+    """The power of two that brings every finite magnitude of ``values`` below 1.
+
+    ``np.ldexp(values, -binary_exponent(values))`` puts the largest magnitude in
+    ``[0.5, 1)``, where sums of many values stay finite and the squares of the
+    largest ones stay clear of the subnormal range, and it changes no ratio and
+    no order: a power of two scales exactly (short of the subnormal range). 0
+    when no value is finite.
+    """
+    magnitude = np.abs(values[np.isfinite(values)])
+    return int(np.frexp(magnitude.max(initial=0.0))[1])
+
+
 def ks_complement(real: Sequence[float], synthetic: Sequence[float]) -> float | None:
     """KSComplement: one minus the two-sample Kolmogorov-Smirnov statistic.
 
@@ -248,6 +261,12 @@ def equal_width_bins(
     if len(present) == 0:
         codes[known] = 0
         return codes
-    edges = np.linspace(present.min(), present.max(), n_bins + 1)[1:-1]
+    # a range wider than the float64 maximum (from -1e308 to 1e308) overflows,
+    # so its edges are cut at half scale and doubled back; halving is exact for
+    # values that large, and a finite range keeps the plain cut
+    low, high = present.min(), present.max()
+    with np.errstate(over="ignore"):
+        scale = 1.0 if np.isfinite(high - low) else 0.5
+    edges = np.linspace(low * scale, high * scale, n_bins + 1)[1:-1] / scale
     codes[known] = np.searchsorted(edges, values[known], side="left")
     return codes

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from corrgan.report.encoding import EncodedTable, TableSchema, stream, subsample
+from corrgan.report.metrics import binary_exponent
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -26,24 +27,42 @@ LOWER_PERCENTILE = 5
 # the neighbour search handles many times faster than sparse ones
 _MAX_DENSE_FEATURES = 2048
 
+# NOTE: a standardised value counts as at most this many standard deviations
+# from the training mean. The neighbour search squares the values, and past
+# about 1e154 the squares overflow and the distances come out capped or, near
+# the float64 maximum, as 0; below the cap nothing changes.
+_FARTHEST = 1e100
+
 
 def _scaling(
     train: EncodedTable, schema: TableSchema
-) -> dict[str, tuple[float, float]]:
+) -> dict[str, tuple[int, float, float]]:
+    # per numeric column: a power of two, and the training mean and standard
+    # deviation of the values divided by it
     scaling = {}
     for name in schema.numeric:
         values = train.columns[name]
         values = values[~np.isnan(values)]
+        # the sums behind the mean and the spread overflow near the float64
+        # maximum and the squares underflow near its smallest values; within 1
+        # by an exact power of two they do neither, and the standardised values
+        # come out as they would unscaled
+        exponent = binary_exponent(values)
+        values = np.ldexp(values, -exponent)
         mean = float(values.mean()) if len(values) else 0.0
         spread = float(values.std()) if len(values) else 0.0
-        scaling[name] = (mean, spread if spread > 0 else 1.0)
+        if spread == 0:
+            # a constant column is measured in units of 1 of its own values
+            # (no more than the float64 maximum, for a column of subnormals)
+            spread = float(np.ldexp(1.0, min(-exponent, 1023)))
+        scaling[name] = (exponent, mean, spread)
     return scaling
 
 
 def _vectors(
     table: EncodedTable,
     schema: TableSchema,
-    scaling: dict[str, tuple[float, float]],
+    scaling: dict[str, tuple[int, float, float]],
     indicators: list[str],
 ) -> sparse.csr_matrix:
     from scipy import sparse
@@ -52,8 +71,12 @@ def _vectors(
     for name in schema.names:
         values = table.columns[name]
         if schema.is_numeric(name):
-            mean, spread = scaling[name]
-            scaled = np.nan_to_num((values - mean) / spread, nan=0.0)
+            exponent, mean, spread = scaling[name]
+            # a value far outside the training range may overflow here; the
+            # cap brings it back, and a null becomes the training mean
+            with np.errstate(over="ignore"):
+                scaled = (np.ldexp(values, -exponent) - mean) / spread
+            scaled = np.nan_to_num(np.clip(scaled, -_FARTHEST, _FARTHEST), nan=0.0)
             blocks.append(sparse.csr_matrix(scaled[:, None]))
             if name in indicators:
                 missing = np.isnan(values).astype(np.float64)

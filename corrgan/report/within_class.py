@@ -33,7 +33,7 @@ from corrgan.report.associations import (
     table_structure,
 )
 from corrgan.report.encoding import EncodedTable, TableSchema
-from corrgan.report.metrics import MIN_PAIR_ROWS
+from corrgan.report.metrics import MIN_PAIR_ROWS, binary_exponent
 
 _AVERAGED = [
     (matrix, measure)
@@ -75,7 +75,11 @@ def class_centred_pearson(
     n_levels = schema.n_levels(target)
     centred = {}
     for name in schema.numeric:
+        # the class sums of values near the float64 maximum overflow; brought
+        # within 1 by a power of two they do not, and since that scaling is
+        # exact the correlations come out as they would unscaled
         values = table.columns[name]
+        values = np.ldexp(values, -binary_exponent(values))
         present = ~np.isnan(values)
         sizes = np.bincount(codes[present], minlength=n_levels)
         sums = np.bincount(codes[present], weights=values[present], minlength=n_levels)
