@@ -27,7 +27,7 @@ LOWER_PERCENTILE = 5
 # the neighbour search handles many times faster than sparse ones
 _MAX_DENSE_FEATURES = 2048
 
-# NOTE: a standardised value counts as at most this many standard deviations
+# a standardised value counts as at most this many standard deviations
 # from the training mean. The neighbour search squares the values, and past
 # about 1e154 the squares overflow and the distances come out capped or, near
 # the float64 maximum, as 0; below the cap nothing changes.
