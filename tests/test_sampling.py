@@ -241,6 +241,13 @@ def test_sigterm_while_sampling_leaves_no_partial_file(trained_run, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def train_briefly(run_cli, data: str, *extra: str) -> None:
+    """Train ``data`` (in the test's folder) for 2 steps into ``run``."""
+    flags = ["--data", data, "--steps", "2", "--test-fraction", "0", *extra]
+    result = run_cli("train", *flags, "--out", "run")
+    assert result.exit_code == 0, result.stderr
+
+
 def test_where_takes_columns_and_values_that_hold_an_equals_sign(tmp_path, run_cli):
     rows = 40
     table = pa.table(
@@ -250,8 +257,7 @@ def test_where_takes_columns_and_values_that_hold_an_equals_sign(tmp_path, run_c
         }
     )
     pq.write_table(table, tmp_path / "eq.parquet")
-    flags = ["--data", "eq.parquet", "--steps", "2", "--test-fraction", "0"]
-    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    train_briefly(run_cli, "eq.parquet")
     model = load_model(tmp_path / "run")
     level = [str(c) for c in model.transform.column("a=b").categories].index("c=d")
     assert parse_where(model, ["a=b=c=d"]) == {"a=b": level}
@@ -271,9 +277,7 @@ def test_where_names_categories_by_number_and_the_null_category(tmp_path, run_cl
         }
     )
     pq.write_table(table, tmp_path / "levels.parquet")
-    flags = ["--data", "levels.parquet", "--steps", "2", "--test-fraction", "0"]
-    flags += ["--categorical", "grade"]
-    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    train_briefly(run_cli, "levels.parquet", "--categorical", "grade")
     model = load_model(tmp_path / "run")
     region = model.transform.column("region")
     null_level = len(region.categories)
@@ -317,8 +321,7 @@ def test_an_ordered_categorical_keeps_its_order_in_every_row_group(tmp_path, run
         }
     )
     frame.to_parquet(tmp_path / "ordered.parquet")
-    flags = ["--data", "ordered.parquet", "--steps", "2", "--test-fraction", "0"]
-    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    train_briefly(run_cli, "ordered.parquet")
     args = ["--model", "run", "--rows", "50", "--batch-size", "10"]
     result = run_cli("sample", *args, "--parquet", "out.parquet")
     assert result.exit_code == 0, result.stderr
@@ -348,8 +351,7 @@ def test_64_bit_integers_past_float_precision_are_sampled_inside_their_range(
         }
     )
     pq.write_table(table, tmp_path / "big.parquet")
-    flags = ["--data", "big.parquet", "--steps", "2", "--test-fraction", "0"]
-    assert run_cli("train", *flags, "--out", "run").exit_code == 0
+    train_briefly(run_cli, "big.parquet")
     args = ["--model", "run", "--rows", "2000", "--batch-size", "700"]
     result = run_cli("sample", *args, "--parquet", "out.parquet")
     assert result.exit_code == 0, result.stderr
