@@ -610,14 +610,22 @@ def _weights_digest(module: torch.nn.Module) -> str:
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop records past ``step``: a resumed run writes them again."""
+    """Drop records past ``step``: a resumed run writes them again.
+
+    A line that is not a whole record goes too: a run killed while it wrote
+    one leaves half a line at the end of the file.
+    """
     if not path.exists():
         return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and json.loads(line)["step"] <= step
-    ]
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        whole = isinstance(record, dict) and isinstance(record.get("step"), int)
+        if whole and record["step"] <= step:
+            kept.append(line)
     path.write_text("".join(line + "\n" for line in kept))
 
 

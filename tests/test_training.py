@@ -91,6 +91,18 @@ def test_metrics_and_run_files(tmp_path):
     assert latest_checkpoint(run_dir / "checkpoints").name == "step-000004"
 
 
+def test_resume_drops_the_half_record_of_a_killed_run(tmp_path):
+    # a run killed while it wrote a metrics line leaves half of it behind
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    metrics = run_dir / "metrics.jsonl"
+    with open(metrics, "a", encoding="utf-8") as handle:
+        handle.write('{"step": 5, "epoch": 0.')
+    run_training(_config(steps=6, checkpoint_every=2), run_dir, resume=True)
+    records = [json.loads(line) for line in metrics.open()]
+    assert [record["step"] for record in records] == [2, 4, 6]
+
+
 def _cli(*args, cwd, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "corrgan", *args],
