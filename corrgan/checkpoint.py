@@ -126,19 +126,30 @@ def load_checkpoint(
     ``parts`` are the stems the caller needs; one without its file is an
     error, as a file safetensors cannot read is.
     """
-    damaged = (
-        f"checkpoint {path} is damaged ({{}}); delete that folder to resume from "
-        "an older checkpoint, or train without --resume"
-    )
     try:
         state = json.loads((path / STATE_FILE).read_text())
         tensors = {
             file.stem: load_file(file) for file in sorted(path.glob("*.safetensors"))
         }
     except (OSError, ValueError, SafetensorError) as err:
-        raise CorrganError(damaged.format(err)) from None
+        raise damaged_checkpoint(path, str(err)) from None
     missing = sorted(set(parts) - set(tensors))
     if missing:
         files = ", ".join(f"{name}.safetensors" for name in missing)
-        raise CorrganError(damaged.format(f"{files} missing"))
+        raise damaged_checkpoint(path, f"{files} missing")
+    # the folder's name is the step that resuming reports and counts from
+    match = _STEP_DIR.match(path.name)
+    step = state.get("step") if isinstance(state, dict) else None
+    if match is None or type(step) is not int or step != int(match.group(1)):
+        raise damaged_checkpoint(
+            path, f"{STATE_FILE} does not record the step its folder is named for"
+        )
     return tensors, state
+
+
+def damaged_checkpoint(path: Path, why: str) -> CorrganError:
+    """The error for a checkpoint that cannot be read, with the two ways out."""
+    return CorrganError(
+        f"checkpoint {path} is damaged ({why}); delete that folder to resume from "
+        "an older checkpoint, or train without --resume"
+    )

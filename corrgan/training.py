@@ -28,6 +28,7 @@ import torch.distributed as dist
 from accelerate import Accelerator
 
 from corrgan.checkpoint import (
+    damaged_checkpoint,
     latest_checkpoint,
     load_checkpoint,
     load_optimizer,
@@ -340,10 +341,10 @@ class Trainer:
 
     def restore(self, path: Path) -> None:
         tensors, state = load_checkpoint(path, parts=self._tensors())
-        if state.get("world_size") != self.world:
+        if state.get("world_size") != self.world and self.accelerator.is_main_process:
             logger.warning(
-                "checkpoint %s was written by %s processes, this run has %s: the "
-                "result will differ from an uninterrupted run",
+                "checkpoint %s was written by %s process(es), this run has %s: "
+                "the result will differ from an uninterrupted run",
                 path,
                 state.get("world_size"),
                 self.world,
@@ -362,7 +363,7 @@ class Trainer:
                 tensors["critic_optimizer"],
                 state["critic_optimizer"],
             )
-        except (RuntimeError, ValueError, KeyError) as err:
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
             # the weights or optimiser state of another model: an older corrgan
             # whose generator had other parameters, or another table's run
             raise CorrganError(
@@ -370,7 +371,21 @@ class Trainer:
                 f"{str(err).splitlines()[0]}); resume it with the corrgan "
                 "version that wrote it, or start again without --resume"
             ) from None
-        self.step = int(state["step"])
+        self.step = state["step"]
+        try:
+            self._restore_random(path, state, tensors)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as err:
+            raise damaged_checkpoint(
+                path, f"its random state cannot be restored: {type(err).__name__}"
+            ) from None
+
+    def _restore_random(self, path: Path, state: dict, tensors: dict) -> None:
+        """Continue this rank's random streams where the checkpoint left them.
+
+        A rank the checkpoint has no streams for (the run now has more
+        processes) starts new ones of its own: taking rank 0's would make it
+        draw the same rows and noise as rank 0 for the rest of the run.
+        """
         rank_file = (
             path.parent / "ranks" / f"rank-{self.rank}-step-{self.step:06d}.json"
         )
@@ -380,9 +395,13 @@ class Trainer:
             self.torch_rng.set_state(
                 torch.tensor(rank_state["torch_random"], dtype=torch.uint8)
             )
-        else:
+        elif self.rank == 0:
             self.rng.bit_generator.state = state["numpy_random"]
             self.torch_rng.set_state(tensors["random"]["torch"])
+        else:
+            seed = self.config.train.seed
+            self.rng = np.random.default_rng([seed, self.rank, self.step])
+            self.torch_rng.manual_seed(int(self.rng.integers(2**62)))
 
     # one update
 

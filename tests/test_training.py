@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from corrgan.checkpoint import latest_checkpoint
 from corrgan.config import RunConfig
 from corrgan.pipeline import run_training
+from corrgan.training import make_accelerator
 
 TINY = {
     "data": {"test_fraction": 0.0},
@@ -265,6 +266,70 @@ def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
     (newest / "critic.safetensors").write_bytes(b"\x00" * 10)
     with pytest.raises(CorrganError, match="is damaged"):
         run_training(_config(steps=4), run_dir, resume=True)
+
+
+def _rewrite_state(checkpoint: Path, change) -> None:
+    path = checkpoint / "train_state.json"
+    state = json.loads(path.read_text())
+    change(state)
+    path.write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda c: _rewrite_state(c, lambda s: s.update(step="4")), "the step"),
+        (lambda c: _rewrite_state(c, lambda s: s.update(step=10**9)), "the step"),
+        (lambda c: (c / "train_state.json").write_text("[1, 2]"), "the step"),
+        (
+            lambda c: (c.parent / "ranks" / "rank-0-step-000004.json").write_text("{"),
+            "random state",
+        ),
+        (
+            lambda c: (
+                (c.parent / "ranks" / "rank-0-step-000004.json").unlink(),
+                _rewrite_state(c, lambda s: s.pop("numpy_random")),
+            ),
+            "random state",
+        ),
+    ],
+    ids=["step-text", "step-elsewhere", "not-an-object", "rank-file", "no-random"],
+)
+def test_a_checkpoint_with_altered_json_is_a_clear_error(tmp_path, damage, why):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    damage(latest_checkpoint(run_dir / "checkpoints"))
+    with pytest.raises(CorrganError, match="step-000004 is damaged") as caught:
+        run_training(_config(steps=6), run_dir, resume=True)
+    assert why in str(caught.value)
+    assert "delete that folder" in str(caught.value)
+
+
+def test_a_rank_without_streams_in_the_checkpoint_does_not_share_rank_0s(tmp_path):
+    # a checkpoint of one process, resumed by two: rank 1 has no streams of
+    # its own there, and must not draw rank 0's rows and noise
+    from corrgan.pipeline import _prepare_data
+    from corrgan.training import Trainer
+
+    run_dir = tmp_path / "run"
+    config = _config(steps=4, checkpoint_every=2)
+    outcome = run_training(config, run_dir, resume=False)
+    train, _, transform = _prepare_data(config, run_dir, resume=True)
+    data = transform.transform(train)
+    accelerator = make_accelerator("no", None, run_dir)
+    draws = []
+    for rank in (0, 1):
+        trainer = Trainer(config, transform, data, run_dir, accelerator)
+        trainer.rank = rank
+        trainer.restore(latest_checkpoint(run_dir / "checkpoints"))
+        assert trainer.step == outcome.result.steps_done
+        draws.append(
+            (trainer.rng.random(4), torch.rand(4, generator=trainer.torch_rng))
+        )
+    assert not (draws[0][0] == draws[1][0]).any()
+    assert not (draws[0][1] == draws[1][1]).any()
 
 
 def test_the_log_says_how_many_processes_train(trained_run):
