@@ -297,7 +297,17 @@ def _resumed_config(path: Path, overrides: dict):
 
     from corrgan.config import RunConfig, merge_flags
 
-    values = json.loads(path.read_text())
+    try:
+        values = json.loads(path.read_text())
+        problem = None if isinstance(values, dict) else "not a JSON object"
+    except (OSError, ValueError) as err:
+        problem = str(err)
+    if problem is not None:
+        raise CorrganError(
+            f"{path} cannot be read as the run's settings ({problem}), so the run "
+            "cannot be resumed; restore that file, or start a new run with "
+            "another --out"
+        )
     flagged = merge_flags(values, overrides)
     return RunConfig.from_dict(values, where=str(path), flagged=flagged)
 

@@ -468,6 +468,25 @@ def test_sample_with_a_truncated_transform_is_refused(tmp_path, run_cli, trained
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("text", ['{"data": {', "[1, 2]"])
+def test_resume_with_a_damaged_config_json_is_refused(
+    tmp_path, run_cli, trained_run, text
+):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.run_dir, run)
+    (run / "config.json").write_text(text)
+
+    result = run_cli("train", "--out", "run", "--resume", "--steps", "3")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "config.json cannot be read as the run's settings",
+        "start a new run with another --out",
+    )
+    assert (run / "config.json").read_text() == text
+
+
 @pytest.mark.slow
 def test_a_constant_column_is_trained_and_generated_constant(
     tmp_path, run_cli, trained_run
