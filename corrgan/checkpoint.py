@@ -100,6 +100,20 @@ def save_checkpoint(
     return final
 
 
+def remove_partial_checkpoints(directory: Path) -> None:
+    """Delete what killed writers left: checkpoints and rank files half made.
+
+    Only for a run being resumed, when no other process writes there; each
+    half-made checkpoint is as large as a whole one.
+    """
+    if not directory.is_dir():
+        return
+    for partial in directory.glob(".partial-step-*"):
+        shutil.rmtree(partial, ignore_errors=True)
+    for partial in directory.glob("ranks/.rank-*.json"):
+        partial.unlink(missing_ok=True)
+
+
 def list_checkpoints(directory: Path) -> list[Path]:
     """Complete checkpoints, oldest first."""
     if not directory.is_dir():

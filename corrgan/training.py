@@ -33,6 +33,7 @@ from corrgan.checkpoint import (
     load_checkpoint,
     load_optimizer,
     optimizer_tensors,
+    remove_partial_checkpoints,
     save_checkpoint,
 )
 from corrgan.conditioning import ConditionSampler
@@ -547,6 +548,8 @@ class Trainer:
         resumed_from = None
         checkpoints = self.run_dir / "checkpoints"
         if resume:
+            if self.accelerator.is_main_process:
+                remove_partial_checkpoints(checkpoints)
             found = latest_checkpoint(checkpoints)
             if found is None:
                 logger.info("no checkpoint in %s: starting from step 0", checkpoints)

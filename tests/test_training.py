@@ -104,6 +104,21 @@ def test_resume_drops_the_half_record_of_a_killed_run(tmp_path):
     assert [record["step"] for record in records] == [2, 4, 6]
 
 
+def test_resume_removes_what_killed_checkpoint_writers_left(tmp_path):
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    checkpoints = run_dir / "checkpoints"
+    # a writer killed halfway through a checkpoint and through a rank file
+    partial = checkpoints / ".partial-step-000006-4321"
+    partial.mkdir()
+    (partial / "generator.safetensors").write_bytes(b"\x00" * 64)
+    (checkpoints / "ranks" / ".rank-0-step-6.json").write_text("{")
+    run_training(_config(steps=6, checkpoint_every=2), run_dir, resume=True)
+    hidden = sorted(p.name for p in checkpoints.rglob(".*"))
+    assert hidden == []
+    assert latest_checkpoint(checkpoints).name == "step-000006"
+
+
 def _cli(*args, cwd, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "corrgan", *args],
