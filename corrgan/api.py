@@ -47,6 +47,7 @@ from corrgan.pipeline import (
 )
 from corrgan.sampling import (
     SampleSummary,
+    check_sample_request,
     generate_batches,
     parse_where,
     sample_to_file,
@@ -98,8 +99,7 @@ class Synthesizer:
             where: ``{column: value}``: categorical columns fixed to a value.
             batch_size: Rows generated and decoded at a time.
         """
-        if rows < 1:
-            raise CorrganError(f"rows must be at least 1, got {rows}")
+        check_sample_request(rows, seed, batch_size, flags=False)
         levels = parse_where(self._model, _conditions(where))
         batches = generate_batches(self._model, rows, seed, batch_size, levels)
         nullable = {
@@ -122,6 +122,7 @@ class Synthesizer:
         path = Path(path)
         file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
         check_sample_output(self.run_dir, path, "path")
+        check_sample_request(rows, seed, batch_size, flags=False)
         levels = parse_where(self._model, _conditions(where))
         return sample_to_file(
             self._model, rows, path, file_format, seed, batch_size, levels

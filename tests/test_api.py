@@ -70,6 +70,27 @@ def test_where_fixes_a_column_and_load_gives_the_same_model(fitted):
         fitted.sample(0)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"rows": 5, "batch_size": 0}, "batch_size must be at least 1, got 0"),
+        ({"rows": 5, "batch_size": -1}, "batch_size must be at least 1, got -1"),
+        ({"rows": 5, "seed": -1}, "seed must be in [0, 4294967295], got -1"),
+        ({"rows": 2.5}, "rows must be a whole number, got 2.5 (float)"),
+        ({"rows": "10"}, "rows must be a whole number, got '10' (str)"),
+    ],
+)
+def test_sample_refuses_arguments_out_of_range(fitted, tmp_path, arguments, message):
+    with pytest.raises(CorrganError) as caught:
+        fitted.sample(**arguments)
+    assert str(caught.value) == message
+    path = tmp_path / "rows.parquet"
+    with pytest.raises(CorrganError) as caught:
+        fitted.sample_to_file(path, **arguments)
+    assert str(caught.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_fit_leaves_torch_threads_as_it_found_them(tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(2)
