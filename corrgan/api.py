@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import torch
 
-from corrgan.config import SECTIONS, load_config
+from corrgan.config import SECTIONS, RunConfig, load_config, merge_flags
 from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
@@ -133,7 +133,7 @@ def fit(
     data: pd.DataFrame | pa.Table | Path | str | None = None,
     *,
     out: Path | str | None = None,
-    config: Path | str | None = None,
+    config: Path | str | Any | None = None,
     **settings: Any,
 ) -> Synthesizer:
     """Train on a table and return the model, as ``corrgan train`` does.
@@ -142,7 +142,8 @@ def fit(
         data: A DataFrame, an Arrow table, or a Parquet/CSV path; None trains
             on the built-in wine table.
         out: The run directory (default: a new one under ``runs/``).
-        config: A TOML file, as ``--config``; ``settings`` override it.
+        config: A TOML file, as ``--config``, or a ``RunConfig`` or one of
+            its sections (``TrainConfig(steps=500)``); ``settings`` override it.
         settings: Any field of the config dataclasses, by name: ``target``,
             ``steps``, ``batch_size``, ``width``, ``test_fraction``, ...
 
@@ -158,7 +159,7 @@ def fit(
         data = run_dir / INPUT_FILE
     if data is not None:
         overrides["data"]["data"] = str(data)
-    run_config = load_config(config, overrides)
+    run_config = _run_config(config, overrides)
     if table is not None:
         if holds_a_run(run_dir):
             raise CorrganError(
@@ -250,6 +251,25 @@ def evaluate(
 def load(run_dir: Path | str = RUNS_ROOT / "latest") -> Synthesizer:
     """A model trained earlier, from its run directory (safetensors and JSON)."""
     return Synthesizer(run_dir)
+
+
+def _run_config(config: Any, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """The run's settings from fit's ``config=`` and its keyword settings."""
+    if config is None or isinstance(config, (str, os.PathLike)):
+        return load_config(config, overrides)
+    if isinstance(config, RunConfig):
+        values = config.to_dict()
+    elif type(config) in SECTIONS.values():
+        section = next(name for name, cls in SECTIONS.items() if cls is type(config))
+        values = {section: dataclasses.asdict(config)}
+    else:
+        raise CorrganError(
+            "config must be the path of a TOML file, a corrgan.config.RunConfig "
+            "or one of its sections (DataConfig, ModelConfig, TrainConfig); got "
+            f"{type(config).__name__}"
+        )
+    flagged = merge_flags(values, overrides)
+    return RunConfig.from_dict(values, where="config", flagged=flagged)
 
 
 def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -112,6 +112,29 @@ def test_bad_settings_fail_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_fit_takes_its_config_as_dataclasses_with_settings_on_top(tmp_path):
+    from corrgan.config import ModelConfig, RunConfig, TrainConfig
+
+    whole = RunConfig(train=TrainConfig(steps=3, log_every=1))
+    whole.model.width = 16
+    model = corrgan.fit(frame(), out=tmp_path / "a", config=whole, test_fraction=0.0)
+    saved = json.loads((model.run_dir / "config.json").read_text())
+    assert saved["train"]["steps"] == 3 and saved["model"]["width"] == 16
+    assert saved["data"]["test_fraction"] == 0.0
+    assert whole.data.test_fraction == 0.2  # the caller's config is left alone
+
+    section = TrainConfig(steps=3)
+    model = corrgan.fit(frame(), out=tmp_path / "b", config=section, steps=2)
+    saved = json.loads((model.run_dir / "config.json").read_text())
+    assert saved["train"]["steps"] == 2 and saved["model"] == vars(ModelConfig())
+
+    with pytest.raises(CorrganError, match="config must be the path of a TOML"):
+        corrgan.fit(frame(), out=tmp_path / "c", config={"train": {"steps": 2}})
+    with pytest.raises(CorrganError, match=r"steps \(--steps\) must be >= 1"):
+        corrgan.fit(frame(), out=tmp_path / "c", config=section, steps=0)
+    assert not (tmp_path / "c").exists()
+
+
 def test_fit_never_writes_over_files_in_its_out_folder(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
