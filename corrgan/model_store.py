@@ -112,12 +112,22 @@ def load_model(run_dir: Path | str, device: str | torch.device = "cpu") -> Train
     metadata_path = run_dir / MODEL_FILE
     try:
         metadata = json.loads(metadata_path.read_text())
-        files = metadata["files"]
+        files = dict(metadata["files"])
         model_config = ModelConfig(**metadata["model"])
     except FileNotFoundError:
+        # a run stopped by a signal or killed has checkpoints but no model yet
+        resume = (
+            f"; finish it with corrgan train --out {run_dir} --resume"
+            if (run_dir / "checkpoints").is_dir()
+            else ""
+        )
         raise CorrganError(
-            f"{metadata_path} is missing: {run_dir} is not a finished corrgan run"
+            f"{metadata_path} is missing: {run_dir} is not a finished corrgan "
+            f"run{resume}"
         ) from None
+    except CorrganError as err:
+        # a value of the model's settings edited out of range
+        raise CorrganError(f"{metadata_path}: {err}; retrain the model") from None
     except (ValueError, KeyError, TypeError):
         raise CorrganError(f"{metadata_path} is damaged; retrain the model") from None
     for name, expected in files.items():

@@ -468,6 +468,54 @@ def test_sample_with_a_truncated_transform_is_refused(tmp_path, run_cli, trained
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda meta: meta["model"].update(width=-1),
+            "model.json: width must be >= 1, got -1; retrain the model",
+        ),
+        (
+            lambda meta: meta["model"].update(architecture="foo"),
+            "model.json: architecture (--architecture) must be attention or mlp",
+        ),
+        (lambda meta: meta.update(files=[1]), "model.json is damaged"),
+    ],
+    ids=["width", "architecture", "files"],
+)
+def test_sample_with_an_edited_model_json_names_it(
+    tmp_path, run_cli, trained_run, change, message
+):
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    metadata = json.loads((model / "model.json").read_text())
+    change(metadata)
+    (model / "model.json").write_text(json.dumps(metadata))
+
+    result = run_cli("sample", "--model", "model", "--csv", "out.csv")
+    assert_user_error(result.exit_code, result.stdout, result.stderr, message)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_sample_from_a_stopped_run_says_how_to_finish_it(
+    tmp_path, run_cli, trained_run
+):
+    # a run stopped by a signal has its checkpoints but no model yet
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    (model / "model.json").unlink()
+
+    result = run_cli("sample", "--model", "model", "--csv", "out.csv")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "model.json is missing: model is not a finished corrgan run; finish it "
+        "with corrgan train --out model --resume",
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("text", ['{"data": {', "[1, 2]"])
 def test_resume_with_a_damaged_config_json_is_refused(
     tmp_path, run_cli, trained_run, text
