@@ -269,6 +269,26 @@ def test_resuming_with_settings_that_change_the_run_is_refused(tmp_path):
     assert resumed.result.steps_done == 4
 
 
+def test_resuming_to_fewer_steps_than_trained_is_refused(tmp_path):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    before = {
+        name: (run_dir / name).read_bytes() for name in ("config.json", "model.json")
+    }
+    with pytest.raises(CorrganError) as caught:
+        run_training(_config(steps=2), run_dir, resume=True)
+    assert str(caught.value) == (
+        f"--resume would train {run_dir} to 2 steps, but its checkpoint "
+        "step-000004 has trained 4; give --steps 4 or more (or --epochs to "
+        "match), or start a new run with another --out"
+    )
+    assert before == {name: (run_dir / name).read_bytes() for name in before}
+    # the same budget again rebuilds the finished run's model and report
+    assert run_training(_config(steps=4), run_dir, resume=True).result.steps_done == 4
+
+
 def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
     from corrgan.errors import CorrganError
 
