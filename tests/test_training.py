@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -287,6 +289,41 @@ def test_resuming_to_fewer_steps_than_trained_is_refused(tmp_path):
     assert before == {name: (run_dir / name).read_bytes() for name in before}
     # the same budget again rebuilds the finished run's model and report
     assert run_training(_config(steps=4), run_dir, resume=True).result.steps_done == 4
+
+
+def test_a_config_file_given_to_resume_changes_only_what_it_names(tmp_path, run_cli):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.parquet"
+    pd.DataFrame(
+        {"x": rng.normal(size=40), "colour": rng.choice(["red", "blue"], 40)}
+    ).to_parquet(data)
+    config = _tiny_toml(tmp_path / "tiny.toml")
+    args = ["train", "--config", config, "--out", "run", "--checkpoint-every", "2"]
+    first = run_cli(*args, "--data", data, "--target", "colour", "--steps", "2")
+    assert first.exit_code == 0, first.stderr
+
+    # a file of bookkeeping alone: the data and target stay the run's own
+    (tmp_path / "logging.toml").write_text("[train]\nlog_every = 1\n")
+    resumed = run_cli(
+        "train", "--out", "run", "--resume", "--config", "logging.toml", "--steps", "4"
+    )
+    assert resumed.exit_code == 0, resumed.stderr
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["data"]["data"] == str(data)
+    assert saved["data"]["target"] == "colour"
+    assert saved["model"]["width"] == TINY["model"]["width"]
+    assert saved["train"]["log_every"] == 1 and saved["train"]["steps"] == 4
+
+    # a file that changes the model is still refused, and names only that
+    (tmp_path / "wide.toml").write_text("[model]\nwidth = 16\n")
+    refused = run_cli("train", "--out", "run", "--resume", "--config", "wide.toml")
+    assert refused.exit_code == 2
+    assert refused.error_lines == [
+        "Error: --resume continues run with the settings it started with, and "
+        "these differ from its config.json: width 16 (the run has 8); leave them "
+        "out of the flags and --config file to resume, or start a new run with "
+        "another --out"
+    ]
 
 
 def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
