@@ -407,6 +407,38 @@ def test_sample_with_tampered_weights_is_refused(tmp_path, run_cli, trained_run)
     assert not (tmp_path / "out.parquet").exists()
 
 
+def test_weights_of_a_run_killed_while_saving_can_be_rebuilt(
+    tmp_path, run_cli, trained_run
+):
+    # a resumed run killed between writing its weights and model.json
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    weights = model / "generator.safetensors"
+    tensors = load_file(weights)
+    save_file({name: value * 0.5 for name, value in tensors.items()}, weights)
+
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "or the run was killed while it saved its model; restore it or retrain, "
+        "or rebuild it from the last checkpoint with corrgan train --out model "
+        "--resume",
+    )
+    rebuilt = run_cli("train", "--out", "model", "--resume")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert _same_tensors(load_file(weights), tensors)
+
+
+def _same_tensors(first: dict, second: dict) -> bool:
+    return first.keys() == second.keys() and all(
+        first[name].equal(second[name]) for name in first
+    )
+
+
 def test_sample_refuses_weights_that_are_not_finite(tmp_path, run_cli, trained_run):
     # as a run saved before divergence was checked could hold, checksum intact
     model = tmp_path / "model"
