@@ -126,6 +126,11 @@ def list_checkpoints(directory: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def checkpoint_step(path: Path) -> int:
+    """The step a checkpoint folder is named for."""
+    return int(_STEP_DIR.match(path.name).group(1))
+
+
 def latest_checkpoint(directory: Path) -> Path | None:
     """The newest complete checkpoint, or None."""
     found = list_checkpoints(directory)

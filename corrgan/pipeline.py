@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from accelerate.utils import broadcast_object_list
 
-from corrgan.checkpoint import STATE_FILE, latest_checkpoint
+from corrgan.checkpoint import checkpoint_step, latest_checkpoint
 from corrgan.config import SECTIONS, RunConfig, label
 from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
 from corrgan.errors import CorrganError
@@ -277,13 +277,12 @@ def check_budget_covers_checkpoint(
     config.json recorded the smaller budget.
     """
     found = latest_checkpoint(run_dir / "checkpoints")
-    try:
-        done = json.loads((found / STATE_FILE).read_text())["step"]
-    except (TypeError, OSError, ValueError, KeyError):
-        # no checkpoint, or a damaged one, which restoring it reports
+    if found is None:
         return
+    # the folder's step: restoring refuses a train_state.json that differs
+    done = checkpoint_step(found)
     budget = config.train.total_steps(num_rows)
-    if isinstance(done, int) and budget < done:
+    if budget < done:
         raise CorrganError(
             f"--resume would train {run_dir} to {budget} steps, but its checkpoint "
             f"{found.name} has trained {done}; give --steps {done} or more (or "
