@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import torch
 
-from corrgan.config import SECTIONS, load_config
+from corrgan.config import SECTIONS, RunConfig, load_config, merge_flags
 from corrgan.errors import CorrganError
 from corrgan.io import (
     TableSource,
@@ -47,6 +47,7 @@ from corrgan.pipeline import (
 )
 from corrgan.sampling import (
     SampleSummary,
+    check_sample_request,
     generate_batches,
     parse_where,
     sample_to_file,
@@ -98,8 +99,7 @@ class Synthesizer:
             where: ``{column: value}``: categorical columns fixed to a value.
             batch_size: Rows generated and decoded at a time.
         """
-        if rows < 1:
-            raise CorrganError(f"rows must be at least 1, got {rows}")
+        check_sample_request(rows, seed, batch_size, flags=False)
         levels = parse_where(self._model, _conditions(where))
         batches = generate_batches(self._model, rows, seed, batch_size, levels)
         nullable = {
@@ -122,6 +122,7 @@ class Synthesizer:
         path = Path(path)
         file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
         check_sample_output(self.run_dir, path, "path")
+        check_sample_request(rows, seed, batch_size, flags=False)
         levels = parse_where(self._model, _conditions(where))
         return sample_to_file(
             self._model, rows, path, file_format, seed, batch_size, levels
@@ -132,7 +133,7 @@ def fit(
     data: pd.DataFrame | pa.Table | Path | str | None = None,
     *,
     out: Path | str | None = None,
-    config: Path | str | None = None,
+    config: Path | str | Any | None = None,
     **settings: Any,
 ) -> Synthesizer:
     """Train on a table and return the model, as ``corrgan train`` does.
@@ -141,7 +142,8 @@ def fit(
         data: A DataFrame, an Arrow table, or a Parquet/CSV path; None trains
             on the built-in wine table.
         out: The run directory (default: a new one under ``runs/``).
-        config: A TOML file, as ``--config``; ``settings`` override it.
+        config: A TOML file, as ``--config``, or a ``RunConfig`` or one of
+            its sections (``TrainConfig(steps=500)``); ``settings`` override it.
         settings: Any field of the config dataclasses, by name: ``target``,
             ``steps``, ``batch_size``, ``width``, ``test_fraction``, ...
 
@@ -157,7 +159,7 @@ def fit(
         data = run_dir / INPUT_FILE
     if data is not None:
         overrides["data"]["data"] = str(data)
-    run_config = load_config(config, overrides)
+    run_config = _run_config(config, overrides)
     if table is not None:
         if holds_a_run(run_dir):
             raise CorrganError(
@@ -249,6 +251,25 @@ def evaluate(
 def load(run_dir: Path | str = RUNS_ROOT / "latest") -> Synthesizer:
     """A model trained earlier, from its run directory (safetensors and JSON)."""
     return Synthesizer(run_dir)
+
+
+def _run_config(config: Any, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """The run's settings from fit's ``config=`` and its keyword settings."""
+    if config is None or isinstance(config, (str, os.PathLike)):
+        return load_config(config, overrides)
+    if isinstance(config, RunConfig):
+        values = config.to_dict()
+    elif type(config) in SECTIONS.values():
+        section = next(name for name, cls in SECTIONS.items() if cls is type(config))
+        values = {section: dataclasses.asdict(config)}
+    else:
+        raise CorrganError(
+            "config must be the path of a TOML file, a corrgan.config.RunConfig "
+            "or one of its sections (DataConfig, ModelConfig, TrainConfig); got "
+            f"{type(config).__name__}"
+        )
+    flagged = merge_flags(values, overrides)
+    return RunConfig.from_dict(values, where="config", flagged=flagged)
 
 
 def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -100,6 +100,20 @@ def save_checkpoint(
     return final
 
 
+def remove_partial_checkpoints(directory: Path) -> None:
+    """Delete what killed writers left: checkpoints and rank files half made.
+
+    Only for a run being resumed, when no other process writes there; each
+    half-made checkpoint is as large as a whole one.
+    """
+    if not directory.is_dir():
+        return
+    for partial in directory.glob(".partial-step-*"):
+        shutil.rmtree(partial, ignore_errors=True)
+    for partial in directory.glob("ranks/.rank-*.json"):
+        partial.unlink(missing_ok=True)
+
+
 def list_checkpoints(directory: Path) -> list[Path]:
     """Complete checkpoints, oldest first."""
     if not directory.is_dir():
@@ -110,6 +124,11 @@ def list_checkpoints(directory: Path) -> list[Path]:
         if match and (path / STATE_FILE).is_file():
             found.append((int(match.group(1)), path))
     return [path for _, path in sorted(found)]
+
+
+def checkpoint_step(path: Path) -> int:
+    """The step a checkpoint folder is named for."""
+    return int(_STEP_DIR.match(path.name).group(1))
 
 
 def latest_checkpoint(directory: Path) -> Path | None:
@@ -126,19 +145,30 @@ def load_checkpoint(
     ``parts`` are the stems the caller needs; one without its file is an
     error, as a file safetensors cannot read is.
     """
-    damaged = (
-        f"checkpoint {path} is damaged ({{}}); delete that folder to resume from "
-        "an older checkpoint, or train without --resume"
-    )
     try:
         state = json.loads((path / STATE_FILE).read_text())
         tensors = {
             file.stem: load_file(file) for file in sorted(path.glob("*.safetensors"))
         }
     except (OSError, ValueError, SafetensorError) as err:
-        raise CorrganError(damaged.format(err)) from None
+        raise damaged_checkpoint(path, str(err)) from None
     missing = sorted(set(parts) - set(tensors))
     if missing:
         files = ", ".join(f"{name}.safetensors" for name in missing)
-        raise CorrganError(damaged.format(f"{files} missing"))
+        raise damaged_checkpoint(path, f"{files} missing")
+    # the folder's name is the step that resuming reports and counts from
+    match = _STEP_DIR.match(path.name)
+    step = state.get("step") if isinstance(state, dict) else None
+    if match is None or type(step) is not int or step != int(match.group(1)):
+        raise damaged_checkpoint(
+            path, f"{STATE_FILE} does not record the step its folder is named for"
+        )
     return tensors, state
+
+
+def damaged_checkpoint(path: Path, why: str) -> CorrganError:
+    """The error for a checkpoint that cannot be read, with the two ways out."""
+    return CorrganError(
+        f"checkpoint {path} is damaged ({why}); delete that folder to resume from "
+        "an older checkpoint, or train without --resume"
+    )

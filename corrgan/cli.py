@@ -267,9 +267,8 @@ def train(
             "threads": threads,
         },
     }
-    if config is None and resume and out is not None and (out / "config.json").exists():
-        base = out / "config.json"
-        run_config = _resumed_config(base, overrides)
+    if resume and out is not None and (out / "config.json").exists():
+        run_config = _resumed_config(out / "config.json", config, overrides)
     else:
         run_config = load_config(config, overrides)
     outcome = run_training(run_config, out, resume)
@@ -292,12 +291,26 @@ def train(
     typer.echo(f"run directory: {outcome.run_dir}")
 
 
-def _resumed_config(path: Path, overrides: dict):
+def _resumed_config(path: Path, config: Path | None, overrides: dict):
+    """The run's saved settings, then the --config file's values, then flags."""
     import json
 
     from corrgan.config import RunConfig, merge_flags
 
-    values = json.loads(path.read_text())
+    try:
+        values = json.loads(path.read_text())
+        problem = None if isinstance(values, dict) else "not a JSON object"
+    except (OSError, ValueError) as err:
+        problem = str(err)
+    if problem is not None:
+        raise CorrganError(
+            f"{path} cannot be read as the run's settings ({problem}), so the run "
+            "cannot be resumed; restore that file, or start a new run with "
+            "another --out"
+        )
+    if config is not None:
+        saved = RunConfig.from_dict(values, where=str(path))
+        return load_config(config, overrides, base=saved)
     flagged = merge_flags(values, overrides)
     return RunConfig.from_dict(values, where=str(path), flagged=flagged)
 

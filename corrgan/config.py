@@ -342,8 +342,16 @@ def _build_section(
         raise
 
 
-def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
-    """Defaults, then the TOML file (if any), then the non-None ``overrides``."""
+def load_config(
+    path: Path | str | None,
+    overrides: dict[str, dict[str, Any]],
+    base: RunConfig | None = None,
+):
+    """Defaults, then the TOML file (if any), then the non-None ``overrides``.
+
+    ``base`` replaces the defaults: a resumed run's settings, which a file
+    given to the resumed run changes only where it names a value.
+    """
     values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -365,6 +373,12 @@ def load_config(path: Path | str | None, overrides: dict[str, dict[str, Any]]):
         _check_sections(values, str(path))
     flagged = merge_flags(values, overrides)
     where = str(path) if path else "flags"
+    if base is not None:
+        # base is a valid config: a value found wrong is the file's or a flag's
+        merged = base.to_dict()
+        for name, section in values.items():
+            merged[name].update(section)
+        values = merged
     return RunConfig.from_dict(values, where=where, flagged=flagged)
 
 

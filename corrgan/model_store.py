@@ -53,6 +53,13 @@ class TrainedModel:
     target: str | None
 
 
+def _resume_hint(run_dir: Path, lead: str) -> str:
+    """How to rebuild the model of a run that still has its checkpoints."""
+    if not (run_dir / "checkpoints").is_dir():
+        return ""
+    return f"{lead} with corrgan train --out {run_dir} --resume"
+
+
 def check_sample_output(run_dir: Path, output: Path, flag: str) -> None:
     """Refuse to write samples over a file of the run or over the table it was
     trained on (the ``data`` its config.json names)."""
@@ -112,12 +119,17 @@ def load_model(run_dir: Path | str, device: str | torch.device = "cpu") -> Train
     metadata_path = run_dir / MODEL_FILE
     try:
         metadata = json.loads(metadata_path.read_text())
-        files = metadata["files"]
+        files = dict(metadata["files"])
         model_config = ModelConfig(**metadata["model"])
     except FileNotFoundError:
+        # a run stopped by a signal or killed has checkpoints but no model yet
         raise CorrganError(
-            f"{metadata_path} is missing: {run_dir} is not a finished corrgan run"
+            f"{metadata_path} is missing: {run_dir} is not a finished corrgan "
+            f"run{_resume_hint(run_dir, '; finish it')}"
         ) from None
+    except CorrganError as err:
+        # a value of the model's settings edited out of range
+        raise CorrganError(f"{metadata_path}: {err}; retrain the model") from None
     except (ValueError, KeyError, TypeError):
         raise CorrganError(f"{metadata_path} is damaged; retrain the model") from None
     for name, expected in files.items():
@@ -127,7 +139,9 @@ def load_model(run_dir: Path | str, device: str | torch.device = "cpu") -> Train
         if sha256_of(path) != expected:
             raise CorrganError(
                 f"{path} does not match the checksum in {MODEL_FILE}: it was "
-                "altered or truncated; restore it or retrain"
+                "altered or truncated, or the run was killed while it saved its "
+                "model; restore it or retrain"
+                f"{_resume_hint(run_dir, ', or rebuild it from the last checkpoint')}"
             )
     transform = read_transform(run_dir / TRANSFORM_FILE)
     layout = HeadLayout.from_blocks(transform.layout)

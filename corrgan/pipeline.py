@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from accelerate.utils import broadcast_object_list
 
+from corrgan.checkpoint import checkpoint_step, latest_checkpoint
 from corrgan.config import SECTIONS, RunConfig, label
 from corrgan.datasets import DEFAULT_NAME, DEFAULT_TARGET, load_wine
 from corrgan.errors import CorrganError
@@ -267,6 +268,28 @@ def check_resumable(config: RunConfig, run_dir: Path) -> None:
         )
 
 
+def check_budget_covers_checkpoint(
+    config: RunConfig, run_dir: Path, num_rows: int
+) -> None:
+    """Refuse a step budget below the steps the run's checkpoint has trained.
+
+    Such a run would train nothing and save the checkpoint's model, while its
+    config.json recorded the smaller budget.
+    """
+    found = latest_checkpoint(run_dir / "checkpoints")
+    if found is None:
+        return
+    # the folder's step: restoring refuses a train_state.json that differs
+    done = checkpoint_step(found)
+    budget = config.train.total_steps(num_rows)
+    if budget < done:
+        raise CorrganError(
+            f"--resume would train {run_dir} to {budget} steps, but its checkpoint "
+            f"{found.name} has trained {done}; give --steps {done} or more (or "
+            "--epochs to match), or start a new run with another --out"
+        )
+
+
 def _same_file(first: str | None, second: str | None) -> bool:
     if first is None or second is None:
         return False
@@ -319,6 +342,8 @@ def run_training(
     # the data, typed, split and transformed
     with accelerator.main_process_first():
         train, test, transform = _prepare_data(config, run_dir, resume)
+    if resume:
+        check_budget_covers_checkpoint(config, run_dir, train.num_rows)
     if accelerator.is_main_process:
         make_folder(run_dir, fix="pick another --out for the run directory")
         _point_latest(run_dir)

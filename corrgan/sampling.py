@@ -249,6 +249,39 @@ def _inverse(model: TrainedModel, parts: list[torch.Tensor]) -> pa.Table:
     return model.transform.inverse(matrix.float().cpu().numpy())
 
 
+def check_sample_request(
+    rows: int,
+    seed: int,
+    batch_size: int,
+    workers: int | None = None,
+    flags: bool = True,
+) -> None:
+    """Refuse a row count, seed, batch size or thread count out of range.
+
+    ``flags`` names them as the command line's flags; otherwise as the
+    Python interface's arguments.
+    """
+    names = ("--rows", "--seed", "--batch-size", "--threads")
+    if not flags:
+        names = ("rows", "seed", "batch_size", "workers")
+    checks = [
+        (names[0], rows, 1, None),
+        (names[1], seed, 0, MAX_SEED),
+        (names[2], batch_size, 1, None),
+    ]
+    if workers is not None:
+        checks.append((names[3], workers, 1, None))
+    for name, value, low, high in checks:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise CorrganError(
+                f"{name} must be a whole number, got {value!r} ({type(value).__name__})"
+            )
+        if high is not None and not low <= value <= high:
+            raise CorrganError(f"{name} must be in [{low}, {high}], got {value}")
+        if value < low:
+            raise CorrganError(f"{name} must be at least {low}, got {value}")
+
+
 def sample_to_file(
     model: TrainedModel,
     rows: int,
@@ -265,14 +298,7 @@ def sample_to_file(
     ``workers`` is the number of CPU threads that generate (default: one per
     usable core); the file does not depend on it.
     """
-    if rows < 1:
-        raise CorrganError(f"--rows must be at least 1, got {rows}")
-    if batch_size < 1:
-        raise CorrganError(f"--batch-size must be at least 1, got {batch_size}")
-    if not 0 <= seed <= MAX_SEED:
-        raise CorrganError(f"--seed must be in [0, {MAX_SEED}], got {seed}")
-    if workers is not None and workers < 1:
-        raise CorrganError(f"--threads must be at least 1, got {workers}")
+    check_sample_request(rows, seed, batch_size, workers)
     started = time.perf_counter()
     batches = generate_batches(model, rows, seed, batch_size, where, device, workers)
     schema = model.transform.output_schema

@@ -28,10 +28,12 @@ import torch.distributed as dist
 from accelerate import Accelerator
 
 from corrgan.checkpoint import (
+    damaged_checkpoint,
     latest_checkpoint,
     load_checkpoint,
     load_optimizer,
     optimizer_tensors,
+    remove_partial_checkpoints,
     save_checkpoint,
 )
 from corrgan.conditioning import ConditionSampler
@@ -340,10 +342,10 @@ class Trainer:
 
     def restore(self, path: Path) -> None:
         tensors, state = load_checkpoint(path, parts=self._tensors())
-        if state.get("world_size") != self.world:
+        if state.get("world_size") != self.world and self.accelerator.is_main_process:
             logger.warning(
-                "checkpoint %s was written by %s processes, this run has %s: the "
-                "result will differ from an uninterrupted run",
+                "checkpoint %s was written by %s process(es), this run has %s: "
+                "the result will differ from an uninterrupted run",
                 path,
                 state.get("world_size"),
                 self.world,
@@ -362,7 +364,7 @@ class Trainer:
                 tensors["critic_optimizer"],
                 state["critic_optimizer"],
             )
-        except (RuntimeError, ValueError, KeyError) as err:
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
             # the weights or optimiser state of another model: an older corrgan
             # whose generator had other parameters, or another table's run
             raise CorrganError(
@@ -370,7 +372,21 @@ class Trainer:
                 f"{str(err).splitlines()[0]}); resume it with the corrgan "
                 "version that wrote it, or start again without --resume"
             ) from None
-        self.step = int(state["step"])
+        self.step = state["step"]
+        try:
+            self._restore_random(path, state, tensors)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as err:
+            raise damaged_checkpoint(
+                path, f"its random state cannot be restored: {type(err).__name__}"
+            ) from None
+
+    def _restore_random(self, path: Path, state: dict, tensors: dict) -> None:
+        """Continue this rank's random streams where the checkpoint left them.
+
+        A rank the checkpoint has no streams for (the run now has more
+        processes) starts new ones of its own: taking rank 0's would make it
+        draw the same rows and noise as rank 0 for the rest of the run.
+        """
         rank_file = (
             path.parent / "ranks" / f"rank-{self.rank}-step-{self.step:06d}.json"
         )
@@ -380,9 +396,13 @@ class Trainer:
             self.torch_rng.set_state(
                 torch.tensor(rank_state["torch_random"], dtype=torch.uint8)
             )
-        else:
+        elif self.rank == 0:
             self.rng.bit_generator.state = state["numpy_random"]
             self.torch_rng.set_state(tensors["random"]["torch"])
+        else:
+            seed = self.config.train.seed
+            self.rng = np.random.default_rng([seed, self.rank, self.step])
+            self.torch_rng.manual_seed(int(self.rng.integers(2**62)))
 
     # one update
 
@@ -528,6 +548,8 @@ class Trainer:
         resumed_from = None
         checkpoints = self.run_dir / "checkpoints"
         if resume:
+            if self.accelerator.is_main_process:
+                remove_partial_checkpoints(checkpoints)
             found = latest_checkpoint(checkpoints)
             if found is None:
                 logger.info("no checkpoint in %s: starting from step 0", checkpoints)
@@ -610,14 +632,22 @@ def _weights_digest(module: torch.nn.Module) -> str:
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop records past ``step``: a resumed run writes them again."""
+    """Drop records past ``step``: a resumed run writes them again.
+
+    A line that is not a whole record goes too: a run killed while it wrote
+    one leaves half a line at the end of the file.
+    """
     if not path.exists():
         return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and json.loads(line)["step"] <= step
-    ]
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        whole = isinstance(record, dict) and isinstance(record.get("step"), int)
+        if whole and record["step"] <= step:
+            kept.append(line)
     path.write_text("".join(line + "\n" for line in kept))
 
 

@@ -70,6 +70,27 @@ def test_where_fixes_a_column_and_load_gives_the_same_model(fitted):
         fitted.sample(0)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"rows": 5, "batch_size": 0}, "batch_size must be at least 1, got 0"),
+        ({"rows": 5, "batch_size": -1}, "batch_size must be at least 1, got -1"),
+        ({"rows": 5, "seed": -1}, "seed must be in [0, 4294967295], got -1"),
+        ({"rows": 2.5}, "rows must be a whole number, got 2.5 (float)"),
+        ({"rows": "10"}, "rows must be a whole number, got '10' (str)"),
+    ],
+)
+def test_sample_refuses_arguments_out_of_range(fitted, tmp_path, arguments, message):
+    with pytest.raises(CorrganError) as caught:
+        fitted.sample(**arguments)
+    assert str(caught.value) == message
+    path = tmp_path / "rows.parquet"
+    with pytest.raises(CorrganError) as caught:
+        fitted.sample_to_file(path, **arguments)
+    assert str(caught.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_fit_leaves_torch_threads_as_it_found_them(tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -89,6 +110,29 @@ def test_bad_settings_fail_before_anything_is_written(tmp_path):
     with pytest.raises(CorrganError, match="3 row"):
         corrgan.fit(frame(3), out=tmp_path / "c", steps=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fit_takes_its_config_as_dataclasses_with_settings_on_top(tmp_path):
+    from corrgan.config import ModelConfig, RunConfig, TrainConfig
+
+    whole = RunConfig(train=TrainConfig(steps=3, log_every=1))
+    whole.model.width = 16
+    model = corrgan.fit(frame(), out=tmp_path / "a", config=whole, test_fraction=0.0)
+    saved = json.loads((model.run_dir / "config.json").read_text())
+    assert saved["train"]["steps"] == 3 and saved["model"]["width"] == 16
+    assert saved["data"]["test_fraction"] == 0.0
+    assert whole.data.test_fraction == 0.2  # the caller's config is left alone
+
+    section = TrainConfig(steps=3)
+    model = corrgan.fit(frame(), out=tmp_path / "b", config=section, steps=2)
+    saved = json.loads((model.run_dir / "config.json").read_text())
+    assert saved["train"]["steps"] == 2 and saved["model"] == vars(ModelConfig())
+
+    with pytest.raises(CorrganError, match="config must be the path of a TOML"):
+        corrgan.fit(frame(), out=tmp_path / "c", config={"train": {"steps": 2}})
+    with pytest.raises(CorrganError, match=r"steps \(--steps\) must be >= 1"):
+        corrgan.fit(frame(), out=tmp_path / "c", config=section, steps=0)
+    assert not (tmp_path / "c").exists()
 
 
 def test_fit_never_writes_over_files_in_its_out_folder(tmp_path):

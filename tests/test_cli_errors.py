@@ -407,6 +407,38 @@ def test_sample_with_tampered_weights_is_refused(tmp_path, run_cli, trained_run)
     assert not (tmp_path / "out.parquet").exists()
 
 
+def test_weights_of_a_run_killed_while_saving_can_be_rebuilt(
+    tmp_path, run_cli, trained_run
+):
+    # a resumed run killed between writing its weights and model.json
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    weights = model / "generator.safetensors"
+    tensors = load_file(weights)
+    save_file({name: value * 0.5 for name, value in tensors.items()}, weights)
+
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "or the run was killed while it saved its model; restore it or retrain, "
+        "or rebuild it from the last checkpoint with corrgan train --out model "
+        "--resume",
+    )
+    rebuilt = run_cli("train", "--out", "model", "--resume")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    result = run_cli("sample", "--model", "model", "--parquet", "out.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert _same_tensors(load_file(weights), tensors)
+
+
+def _same_tensors(first: dict, second: dict) -> bool:
+    return first.keys() == second.keys() and all(
+        first[name].equal(second[name]) for name in first
+    )
+
+
 def test_sample_refuses_weights_that_are_not_finite(tmp_path, run_cli, trained_run):
     # as a run saved before divergence was checked could hold, checksum intact
     model = tmp_path / "model"
@@ -466,6 +498,73 @@ def test_sample_with_a_truncated_transform_is_refused(tmp_path, run_cli, trained
         result.exit_code, result.stdout, result.stderr, "transform.json does not match"
     )
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda meta: meta["model"].update(width=-1),
+            "model.json: width must be >= 1, got -1; retrain the model",
+        ),
+        (
+            lambda meta: meta["model"].update(architecture="foo"),
+            "model.json: architecture (--architecture) must be attention or mlp",
+        ),
+        (lambda meta: meta.update(files=[1]), "model.json is damaged"),
+    ],
+    ids=["width", "architecture", "files"],
+)
+def test_sample_with_an_edited_model_json_names_it(
+    tmp_path, run_cli, trained_run, change, message
+):
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    metadata = json.loads((model / "model.json").read_text())
+    change(metadata)
+    (model / "model.json").write_text(json.dumps(metadata))
+
+    result = run_cli("sample", "--model", "model", "--csv", "out.csv")
+    assert_user_error(result.exit_code, result.stdout, result.stderr, message)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_sample_from_a_stopped_run_says_how_to_finish_it(
+    tmp_path, run_cli, trained_run
+):
+    # a run stopped by a signal has its checkpoints but no model yet
+    model = tmp_path / "model"
+    shutil.copytree(trained_run.run_dir, model)
+    (model / "model.json").unlink()
+
+    result = run_cli("sample", "--model", "model", "--csv", "out.csv")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "model.json is missing: model is not a finished corrgan run; finish it "
+        "with corrgan train --out model --resume",
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("text", ['{"data": {', "[1, 2]"])
+def test_resume_with_a_damaged_config_json_is_refused(
+    tmp_path, run_cli, trained_run, text
+):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.run_dir, run)
+    (run / "config.json").write_text(text)
+
+    result = run_cli("train", "--out", "run", "--resume", "--steps", "3")
+    assert_user_error(
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        "config.json cannot be read as the run's settings",
+        "start a new run with another --out",
+    )
+    assert (run / "config.json").read_text() == text
 
 
 @pytest.mark.slow

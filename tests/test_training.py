@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -15,6 +17,7 @@ from safetensors.torch import load_file
 from corrgan.checkpoint import latest_checkpoint
 from corrgan.config import RunConfig
 from corrgan.pipeline import run_training
+from corrgan.training import make_accelerator
 
 TINY = {
     "data": {"test_fraction": 0.0},
@@ -89,6 +92,33 @@ def test_metrics_and_run_files(tmp_path):
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["train"]["steps"] == 4 and saved["model"]["width"] == 8
     assert latest_checkpoint(run_dir / "checkpoints").name == "step-000004"
+
+
+def test_resume_drops_the_half_record_of_a_killed_run(tmp_path):
+    # a run killed while it wrote a metrics line leaves half of it behind
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    metrics = run_dir / "metrics.jsonl"
+    with open(metrics, "a", encoding="utf-8") as handle:
+        handle.write('{"step": 5, "epoch": 0.')
+    run_training(_config(steps=6, checkpoint_every=2), run_dir, resume=True)
+    records = [json.loads(line) for line in metrics.open()]
+    assert [record["step"] for record in records] == [2, 4, 6]
+
+
+def test_resume_removes_what_killed_checkpoint_writers_left(tmp_path):
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    checkpoints = run_dir / "checkpoints"
+    # a writer killed halfway through a checkpoint and through a rank file
+    partial = checkpoints / ".partial-step-000006-4321"
+    partial.mkdir()
+    (partial / "generator.safetensors").write_bytes(b"\x00" * 64)
+    (checkpoints / "ranks" / ".rank-0-step-6.json").write_text("{")
+    run_training(_config(steps=6, checkpoint_every=2), run_dir, resume=True)
+    hidden = sorted(p.name for p in checkpoints.rglob(".*"))
+    assert hidden == []
+    assert latest_checkpoint(checkpoints).name == "step-000006"
 
 
 def _cli(*args, cwd, env=None):
@@ -241,6 +271,61 @@ def test_resuming_with_settings_that_change_the_run_is_refused(tmp_path):
     assert resumed.result.steps_done == 4
 
 
+def test_resuming_to_fewer_steps_than_trained_is_refused(tmp_path):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    before = {
+        name: (run_dir / name).read_bytes() for name in ("config.json", "model.json")
+    }
+    with pytest.raises(CorrganError) as caught:
+        run_training(_config(steps=2), run_dir, resume=True)
+    assert str(caught.value) == (
+        f"--resume would train {run_dir} to 2 steps, but its checkpoint "
+        "step-000004 has trained 4; give --steps 4 or more (or --epochs to "
+        "match), or start a new run with another --out"
+    )
+    assert before == {name: (run_dir / name).read_bytes() for name in before}
+    # the same budget again rebuilds the finished run's model and report
+    assert run_training(_config(steps=4), run_dir, resume=True).result.steps_done == 4
+
+
+def test_a_config_file_given_to_resume_changes_only_what_it_names(tmp_path, run_cli):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.parquet"
+    pd.DataFrame(
+        {"x": rng.normal(size=40), "colour": rng.choice(["red", "blue"], 40)}
+    ).to_parquet(data)
+    config = _tiny_toml(tmp_path / "tiny.toml")
+    args = ["train", "--config", config, "--out", "run", "--checkpoint-every", "2"]
+    first = run_cli(*args, "--data", data, "--target", "colour", "--steps", "2")
+    assert first.exit_code == 0, first.stderr
+
+    # a file of bookkeeping alone: the data and target stay the run's own
+    (tmp_path / "logging.toml").write_text("[train]\nlog_every = 1\n")
+    resumed = run_cli(
+        "train", "--out", "run", "--resume", "--config", "logging.toml", "--steps", "4"
+    )
+    assert resumed.exit_code == 0, resumed.stderr
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["data"]["data"] == str(data)
+    assert saved["data"]["target"] == "colour"
+    assert saved["model"]["width"] == TINY["model"]["width"]
+    assert saved["train"]["log_every"] == 1 and saved["train"]["steps"] == 4
+
+    # a file that changes the model is still refused, and names only that
+    (tmp_path / "wide.toml").write_text("[model]\nwidth = 16\n")
+    refused = run_cli("train", "--out", "run", "--resume", "--config", "wide.toml")
+    assert refused.exit_code == 2
+    assert refused.error_lines == [
+        "Error: --resume continues run with the settings it started with, and "
+        "these differ from its config.json: width 16 (the run has 8); leave them "
+        "out of the flags and --config file to resume, or start a new run with "
+        "another --out"
+    ]
+
+
 def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
     from corrgan.errors import CorrganError
 
@@ -253,6 +338,70 @@ def test_a_checkpoint_missing_a_weights_file_is_a_clear_error(tmp_path):
     (newest / "critic.safetensors").write_bytes(b"\x00" * 10)
     with pytest.raises(CorrganError, match="is damaged"):
         run_training(_config(steps=4), run_dir, resume=True)
+
+
+def _rewrite_state(checkpoint: Path, change) -> None:
+    path = checkpoint / "train_state.json"
+    state = json.loads(path.read_text())
+    change(state)
+    path.write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda c: _rewrite_state(c, lambda s: s.update(step="4")), "the step"),
+        (lambda c: _rewrite_state(c, lambda s: s.update(step=10**9)), "the step"),
+        (lambda c: (c / "train_state.json").write_text("[1, 2]"), "the step"),
+        (
+            lambda c: (c.parent / "ranks" / "rank-0-step-000004.json").write_text("{"),
+            "random state",
+        ),
+        (
+            lambda c: (
+                (c.parent / "ranks" / "rank-0-step-000004.json").unlink(),
+                _rewrite_state(c, lambda s: s.pop("numpy_random")),
+            ),
+            "random state",
+        ),
+    ],
+    ids=["step-text", "step-elsewhere", "not-an-object", "rank-file", "no-random"],
+)
+def test_a_checkpoint_with_altered_json_is_a_clear_error(tmp_path, damage, why):
+    from corrgan.errors import CorrganError
+
+    run_dir = tmp_path / "run"
+    run_training(_config(steps=4, checkpoint_every=2), run_dir, resume=False)
+    damage(latest_checkpoint(run_dir / "checkpoints"))
+    with pytest.raises(CorrganError, match="step-000004 is damaged") as caught:
+        run_training(_config(steps=6), run_dir, resume=True)
+    assert why in str(caught.value)
+    assert "delete that folder" in str(caught.value)
+
+
+def test_a_rank_without_streams_in_the_checkpoint_does_not_share_rank_0s(tmp_path):
+    # a checkpoint of one process, resumed by two: rank 1 has no streams of
+    # its own there, and must not draw rank 0's rows and noise
+    from corrgan.pipeline import _prepare_data
+    from corrgan.training import Trainer
+
+    run_dir = tmp_path / "run"
+    config = _config(steps=4, checkpoint_every=2)
+    outcome = run_training(config, run_dir, resume=False)
+    train, _, transform = _prepare_data(config, run_dir, resume=True)
+    data = transform.transform(train)
+    accelerator = make_accelerator("no", None, run_dir)
+    draws = []
+    for rank in (0, 1):
+        trainer = Trainer(config, transform, data, run_dir, accelerator)
+        trainer.rank = rank
+        trainer.restore(latest_checkpoint(run_dir / "checkpoints"))
+        assert trainer.step == outcome.result.steps_done
+        draws.append(
+            (trainer.rng.random(4), torch.rand(4, generator=trainer.torch_rng))
+        )
+    assert not (draws[0][0] == draws[1][0]).any()
+    assert not (draws[0][1] == draws[1][1]).any()
 
 
 def test_the_log_says_how_many_processes_train(trained_run):
