@@ -93,6 +93,17 @@ def _count_values(values: pa.ChunkedArray) -> int:
     return present
 
 
+def check_varies(transform: TableTransform, where: str) -> None:
+    """Fail if every modelled column holds a single value: the model would
+    have no output to generate."""
+    if transform.width == 0:
+        raise CorrganError(
+            f"every column of {where} holds a single value in the training split "
+            f"({', '.join(transform.schema.names)}), so there is nothing to learn; "
+            "corrgan needs at least one column whose values vary"
+        )
+
+
 def split_rows(
     table: pa.Table, fraction: float, target: str | None, seed: int
 ) -> tuple[pa.Table, pa.Table]:
@@ -245,6 +256,7 @@ def _prepare_data(
     transform = TableTransform.fit(
         train, schema, data.fit_sample_rows, config.train.seed
     )
+    check_varies(transform, where)
     return train, test, transform
 
 

@@ -127,6 +127,14 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "cannot read image.csv as CSV",
             "does not look like CSV text",
         )
+    if case == "constant columns":
+        table = pa.table({"a": [3] * ROWS, "b": ["x"] * ROWS, "c": [1.5] * ROWS})
+        pq.write_table(table, root / "same.parquet")
+        return ["--data", "same.parquet"], (
+            "every column of same.parquet holds a single value",
+            "(a, b, c)",
+            "at least one column whose values vary",
+        )
     if case == "values only held out":
         # the one value of "rare" sits in a row that the seeded split holds out
         held_out = split_rows(pa.table({"row": range(ROWS)}), 0.2, None, 0)[1]
@@ -158,6 +166,7 @@ BAD_INPUTS = [
     "unknown config key",
     "config not toml",
     "binary named csv",
+    "constant columns",
     "values only held out",
 ]
 
