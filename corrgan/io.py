@@ -328,11 +328,24 @@ def _read_csv(path: Path) -> pa.Table:
         path, parse_options=parse, convert_options=dialect.convert_options()
     )
     _check_utf8(table, path)
+    quoted = {
+        table.schema.names[index]
+        for index in _quoted_columns(path, dialect)
+        if index < table.num_columns
+    }
     table = _drop_unnamed_empty_columns(table, path)
     text = [
-        name
-        for name in table.schema.names
-        if pa.types.is_string(table.schema.field(name).type)
+        field.name
+        for field in table.schema
+        if pa.types.is_string(field.type)
+        # digits in quotes ("00501") are codes where the file quotes only text;
+        # dates are left alone, as R's write.csv quotes them with the text
+        or field.name in quoted
+        and (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_boolean(field.type)
+        )
     ]
     if text:
         verbatim = pa_csv.read_csv(
@@ -342,6 +355,73 @@ def _read_csv(path: Path) -> pa.Table:
             index = table.schema.get_field_index(name)
             table = table.set_column(index, name, verbatim.column(name))
     return table
+
+
+def _quoted_columns(path: Path, dialect: CsvDialect) -> list[int]:
+    """The columns whose every value is quoted, where other columns are not.
+
+    Writers that quote only their text (corrgan's own CSVs, R's write.csv)
+    tell text from numbers by the quotes, which the parser's type inference
+    ignores: ``"00501"`` would become the number 501. Where every field is
+    quoted, or none, the quotes say nothing and the result is empty.
+    Columns are counted from 0, as in the header.
+
+    NOTE: only the lines the sniffer reads are looked at; a column quoted
+    there and not further down is still read as text.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(CSV_SNIFF_BYTES)
+        complete = not handle.read(1)
+    text = head.decode("utf-8", errors="replace")
+    rows = _quoting_of_fields(text, dialect.delimiter, complete)[1:]
+    width = max((len(row) for row in rows), default=0)
+    quoted = [False] * width
+    unquoted = [False] * width
+    for row in rows:
+        for index, (is_quoted, is_empty) in enumerate(row):
+            if is_quoted:
+                quoted[index] = True
+            elif not is_empty:
+                unquoted[index] = True
+    if not any(unquoted):
+        return []
+    return [index for index in range(width) if quoted[index] and not unquoted[index]]
+
+
+def _quoting_of_fields(
+    text: str, delimiter: str, complete: bool
+) -> list[list[tuple[bool, bool]]]:
+    """Each row of ``text`` as ``(quoted, empty)`` per field; the last row
+    only when ``text`` is the whole file, as it may be cut short otherwise."""
+    rows: list[list[tuple[bool, bool]]] = []
+    row: list[tuple[bool, bool]] = []
+    position, end = 0, len(text)
+    while position < end:
+        quoted = text[position] == '"'
+        if quoted:
+            # a quoted field runs to the first quote that is not doubled
+            close = text.find('"', position + 1)
+            while close != -1 and text.startswith('""', close):
+                close = text.find('"', close + 2)
+            if close == -1:
+                return rows
+            position = close + 1
+        stop = position
+        while stop < end and text[stop] not in (delimiter, "\n", "\r"):
+            stop += 1
+        row.append((quoted, not quoted and not text[position:stop].strip()))
+        if stop == end:
+            break
+        position = stop + 1
+        if text[stop] != delimiter:
+            # a line ends: \r\n counts once, and a blank line is no row
+            if text[stop] == "\r" and text.startswith("\n", position):
+                position += 1
+            rows.append(row)
+            row = []
+    if complete and row:
+        rows.append(row)
+    return [row for row in rows if any(quoted or not empty for quoted, empty in row)]
 
 
 def _drop_unnamed_empty_columns(table: pa.Table, path: Path) -> pa.Table:

@@ -296,6 +296,42 @@ def test_nulls_and_empty_strings_survive_a_csv_round_trip(tmp_path):
     assert back.column("d").to_pylist() == ["u", None, "v", "u"]
 
 
+def test_text_that_looks_like_numbers_reads_back_from_csv_as_text(tmp_path):
+    # corrgan quotes its text: zip codes keep their zeros, codes and the words
+    # true and false stay text, so a CSV sample matches its Parquet training data
+    table = pa.table(
+        {
+            "zip": ["00501", "02134", None, "90210"],
+            "code": ["1", "2", "3", "1"],
+            "answer": ["true", "false", "false", ""],
+            "x": [0.5, 1.5, None, 2.0],
+            "n": pa.array([1, 2, 3, 4], pa.int64()),
+            "flag": [True, False, None, True],
+        }
+    )
+    path = tmp_path / "codes.csv"
+    write_table(table, path)
+    assert read_table(path).equals(table)
+
+
+def test_quotes_on_every_field_say_nothing_of_the_types(tmp_path):
+    path = tmp_path / "all.csv"
+    path.write_text('"zip","x"\n"00501","0.5"\n"02134","1.5"\n')
+    table = read_table(path)
+    assert table.column("zip").to_pylist() == [501, 2134]
+    assert table.column("x").to_pylist() == [0.5, 1.5]
+
+
+def test_quoted_dates_beside_unquoted_numbers_stay_dates(tmp_path):
+    # R's write.csv quotes dates along with its text
+    path = tmp_path / "r.csv"
+    path.write_text('"row","day","n"\n"1","2020-01-01",3\n"2","2020-01-02",4\n')
+    table = read_table(path)
+    assert table.column("day").type == pa.date32()
+    assert table.column("row").to_pylist() == ["1", "2"]
+    assert table.column("n").to_pylist() == [3, 4]
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_csv_delimiter_is_found_from_the_lines(tmp_path, delimiter):
     # quoted fields may hold the other delimiters, and the suffix says nothing
