@@ -39,6 +39,7 @@ CSV_SNIFF_BYTES = 65_536
 
 _COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
 _POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+_TIME_STAMP = re.compile(r"[+-]?\d{4,}-\d\d-\d\d[ T]\d\d:\d\d")
 
 # the longest parser message an error line quotes; shorter for a binary file,
 # whose quoted row is noise
@@ -334,6 +335,11 @@ def _read_csv(path: Path) -> pa.Table:
         if index < table.num_columns
     }
     table = _drop_unnamed_empty_columns(table, path)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_string(field.type):
+            stamps = _wide_time_stamps(table.column(index))
+            if stamps is not None:
+                table = table.set_column(index, field.name, stamps)
     text = [
         field.name
         for field in table.schema
@@ -355,6 +361,23 @@ def _read_csv(path: Path) -> pa.Table:
             index = table.schema.get_field_index(name)
             table = table.set_column(index, name, verbatim.column(name))
     return table
+
+
+def _wide_time_stamps(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Time stamps that the parser left as text, or None.
+
+    The parser reads time stamps with decimals as nanoseconds, which end in
+    2262 and begin in 1677: a column holding 9999-12-31 23:59:59.000000 (a
+    common "no end" marker) stays text. Microseconds hold any year.
+    """
+    present = pc.drop_null(values)
+    # most text is no time stamp, which one value shows
+    if not len(present) or not _TIME_STAMP.match(present[0].as_py()):
+        return None
+    for unit in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pc.cast(values, unit)
+    return None
 
 
 def _quoted_columns(path: Path, dialect: CsvDialect) -> list[int]:

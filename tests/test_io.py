@@ -314,6 +314,26 @@ def test_text_that_looks_like_numbers_reads_back_from_csv_as_text(tmp_path):
     assert read_table(path).equals(table)
 
 
+def test_time_stamps_past_the_nanosecond_range_read_back_from_csv(tmp_path):
+    # 9999-12-31 marks "no end"; nanoseconds, which the parser infers, end in 2262
+    ends = [dt.datetime(9999, 12, 31, 23, 59, 59), None, dt.datetime(2020, 1, 1)]
+    starts = [dt.datetime(2500, 1, 1, 12, tzinfo=dt.timezone.utc)] * 3
+    table = pa.table(
+        {
+            "valid_to": pa.array(ends, pa.timestamp("us")),
+            "valid_from": pa.array(starts, pa.timestamp("us", tz="Europe/Paris")),
+            "note": ["2020-01-01 00:00 x", "b", "c"],
+        }
+    )
+    path = tmp_path / "history.csv"
+    write_table(table, path)
+    back = read_table(path)
+    assert back.column("valid_to").equals(table.column("valid_to"))
+    assert back.column("valid_from").type == pa.timestamp("us", tz="UTC")
+    assert back.column("valid_from").to_pylist() == starts
+    assert back.column("note").to_pylist() == ["2020-01-01 00:00 x", "b", "c"]
+
+
 def test_quotes_on_every_field_say_nothing_of_the_types(tmp_path):
     path = tmp_path / "all.csv"
     path.write_text('"zip","x"\n"00501","0.5"\n"02134","1.5"\n')
