@@ -31,6 +31,16 @@ from corrgan.errors import CorrganError
 logger = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
+# the first bytes of packed files that a user may take for a table
+PACKED_FORMATS = {
+    b"\x1f\x8b": ("gzip-compressed", "decompress it first (gunzip -k {name})"),
+    b"BZh": ("bzip2-compressed", "decompress it first (bunzip2 -k {name})"),
+    b"\x28\xb5\x2f\xfd": ("zstd-compressed", "decompress it first (unzstd {name})"),
+    b"PK\x03\x04": (
+        "a ZIP archive (as an Excel workbook is)",
+        "unzip it, or save the sheet as CSV",
+    ),
+}
 
 # the delimiters a CSV is sniffed for, in the order that breaks ties
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -499,6 +509,12 @@ def _detect_format(path: Path) -> str:
         return "parquet"
     with path.open("rb") as handle:
         head = handle.read(4)
+    for magic, (what, fix) in PACKED_FORMATS.items():
+        if head.startswith(magic):
+            raise CorrganError(
+                f"{path} is {what}; corrgan reads plain CSV and Parquet: "
+                f"{fix.format(name=path.name)}"
+            )
     if head == PARQUET_MAGIC or path.suffix.lower() in {".parquet", ".pq"}:
         return "parquet"
     if path.suffix.lower() in {".csv", ".txt", ".tsv"} or _looks_like_text(path):

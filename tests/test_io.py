@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import datetime as dt
+import gzip
 import os
 import stat
 from pathlib import Path
@@ -163,6 +165,30 @@ def test_directory_without_parquet_files_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("a,b\n1,2\n")
     with pytest.raises(CorrganError, match="holds no \\*.parquet files"):
         TableSource(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "packed", "fragment"),
+    [
+        ("t.csv.gz", gzip.compress(b"a,b\n1,2\n"), "gzip-compressed"),
+        ("t.csv", gzip.compress(b"a,b\n1,2\n"), "gzip-compressed"),
+        ("t.csv.bz2", bz2.compress(b"a,b\n1,2\n"), "bzip2-compressed"),
+        ("t.xlsx", b"PK\x03\x04" + bytes(60), "a ZIP archive (as an Excel"),
+    ],
+    ids=["gzip", "gzip named csv", "bzip2", "excel"],
+)
+def test_a_packed_file_says_what_it_is_and_how_to_unpack_it(
+    tmp_path, name, packed, fragment
+):
+    path = tmp_path / name
+    path.write_bytes(packed)
+    with pytest.raises(CorrganError) as caught:
+        TableSource(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is {fragment}")
+    assert "corrgan reads plain CSV and Parquet" in message
+    fixes = {"gzip": f"gunzip -k {name}", "bzip2": f"bunzip2 -k {name}"}
+    assert fixes.get(fragment.split("-")[0], "save the sheet as CSV") in message
 
 
 def test_binary_file_is_neither_parquet_nor_csv(tmp_path):
