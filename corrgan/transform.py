@@ -384,6 +384,10 @@ def _numeric_values(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
         values = pc.cast(values, pa.int32())
     elif pa.types.is_date64(arrow_type):
         values = pc.cast(values, pa.int64())
+    elif pa.types.is_decimal(arrow_type):
+        # Arrow's own cast can miss the nearest float (0.15 by one step), and
+        # then the decimals the values were written with are not found
+        values = pc.cast(values, pa.string())
     numbers = pc.cast(values, pa.float64(), safe=False)
     if isinstance(numbers, pa.ChunkedArray):
         numbers = (
@@ -419,7 +423,11 @@ def _fit_numeric(
 
     # the grid the values lie on, from the sample
     grid = None if counts is None else _grid(counts)
-    floats = counts is None and pa.types.is_floating(value_type(column.type))
+    # decimals too: a decimal(38, 18) of prices in cents stays in cents
+    declared = value_type(column.type)
+    floats = counts is None and (
+        pa.types.is_floating(declared) or pa.types.is_decimal(declared)
+    )
     return NumericColumn(
         name=name,
         kind=kind,
@@ -616,8 +624,13 @@ def _restore_numeric(
             return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
         return pa.array(rounded, mask=mask).cast(target)
     if pa.types.is_decimal(target):
-        rounded = np.round(numbers, target.scale)
-        return pc.cast(pa.array(rounded, mask=mask), target, safe=False)
+        decimals = target.scale
+        if column.decimals is not None and column.decimals < decimals:
+            decimals = column.decimals
+        rounded = np.clip(np.round(numbers, decimals), column.minimum, column.maximum)
+        # through the shortest text of each float: 351.84, not 351.8399999...
+        text = pc.cast(pa.array(rounded, mask=mask), pa.string())
+        return pc.cast(text, target, safe=False)
     if column.decimals is not None:
         # the bounds were observed, so they lie on the grid themselves
         rounded = np.round(numbers, column.decimals)
