@@ -738,6 +738,27 @@ def test_floats_keep_their_decimals_and_integers_their_step():
     assert len(np.unique(back.column("noise").to_numpy())) == 2000
 
 
+def test_float32_values_keep_the_decimals_they_were_written_with():
+    # 12.34 as float32 is 12.340000152587890625 as float64
+    rng = np.random.default_rng(4)
+    table = pa.table(
+        {
+            "price": np.round(rng.uniform(0, 100, size=400), 2).astype(np.float32),
+            "noise": rng.normal(size=400).astype(np.float32),
+        }
+    )
+    transform = fit(table)
+    assert transform.column("price").decimals == 2
+    assert transform.column("noise").decimals is None
+    back = random_inverse(transform)
+    price = back.column("price").to_numpy()
+    assert back.column("price").type == pa.float32()
+    on_grid = np.round(price.astype(np.float64), 2).astype(np.float32)
+    assert np.array_equal(on_grid, price)
+    assert len(np.unique(price)) > 1000
+    assert len(np.unique(back.column("noise").to_numpy())) > 1900
+
+
 @pytest.mark.parametrize("scale", [2, 4, 18])
 def test_decimals_keep_the_decimals_they_were_written_with(scale):
     # a database or Spark may store prices in cents as decimal(38, 18)
