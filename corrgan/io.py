@@ -31,6 +31,16 @@ from corrgan.errors import CorrganError
 logger = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
+# the first bytes of packed files that a user may take for a table
+PACKED_FORMATS = {
+    b"\x1f\x8b": ("gzip-compressed", "decompress it first (gunzip -k {name})"),
+    b"BZh": ("bzip2-compressed", "decompress it first (bunzip2 -k {name})"),
+    b"\x28\xb5\x2f\xfd": ("zstd-compressed", "decompress it first (unzstd {name})"),
+    b"PK\x03\x04": (
+        "a ZIP archive (as an Excel workbook is)",
+        "unzip it, or save the sheet as CSV",
+    ),
+}
 
 # the delimiters a CSV is sniffed for, in the order that breaks ties
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -39,6 +49,7 @@ CSV_SNIFF_BYTES = 65_536
 
 _COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
 _POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+_TIME_STAMP = re.compile(r"[+-]?\d{4,}-\d\d-\d\d[ T]\d\d:\d\d")
 
 # the longest parser message an error line quotes; shorter for a binary file,
 # whose quoted row is noise
@@ -328,11 +339,29 @@ def _read_csv(path: Path) -> pa.Table:
         path, parse_options=parse, convert_options=dialect.convert_options()
     )
     _check_utf8(table, path)
+    quoted = {
+        table.schema.names[index]
+        for index in _quoted_columns(path, dialect)
+        if index < table.num_columns
+    }
     table = _drop_unnamed_empty_columns(table, path)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_string(field.type):
+            stamps = _wide_time_stamps(table.column(index))
+            if stamps is not None:
+                table = table.set_column(index, field.name, stamps)
     text = [
-        name
-        for name in table.schema.names
-        if pa.types.is_string(table.schema.field(name).type)
+        field.name
+        for field in table.schema
+        if pa.types.is_string(field.type)
+        # digits in quotes ("00501") are codes where the file quotes only text;
+        # dates are left alone, as R's write.csv quotes them with the text
+        or field.name in quoted
+        and (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_boolean(field.type)
+        )
     ]
     if text:
         verbatim = pa_csv.read_csv(
@@ -342,6 +371,90 @@ def _read_csv(path: Path) -> pa.Table:
             index = table.schema.get_field_index(name)
             table = table.set_column(index, name, verbatim.column(name))
     return table
+
+
+def _wide_time_stamps(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Time stamps that the parser left as text, or None.
+
+    The parser reads time stamps with decimals as nanoseconds, which end in
+    2262 and begin in 1677: a column holding 9999-12-31 23:59:59.000000 (a
+    common "no end" marker) stays text. Microseconds hold any year.
+    """
+    present = pc.drop_null(values)
+    # most text is no time stamp, which one value shows
+    if not len(present) or not _TIME_STAMP.match(present[0].as_py()):
+        return None
+    for unit in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pc.cast(values, unit)
+    return None
+
+
+def _quoted_columns(path: Path, dialect: CsvDialect) -> list[int]:
+    """The columns whose every value is quoted, where other columns are not.
+
+    Writers that quote only their text (corrgan's own CSVs, R's write.csv)
+    tell text from numbers by the quotes, which the parser's type inference
+    ignores: ``"00501"`` would become the number 501. Where every field is
+    quoted, or none, the quotes say nothing and the result is empty.
+    Columns are counted from 0, as in the header.
+
+    NOTE: only the lines the sniffer reads are looked at; a column quoted
+    there and not further down is still read as text.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(CSV_SNIFF_BYTES)
+        complete = not handle.read(1)
+    text = head.decode("utf-8", errors="replace")
+    rows = _quoting_of_fields(text, dialect.delimiter, complete)[1:]
+    width = max((len(row) for row in rows), default=0)
+    quoted = [False] * width
+    unquoted = [False] * width
+    for row in rows:
+        for index, (is_quoted, is_empty) in enumerate(row):
+            if is_quoted:
+                quoted[index] = True
+            elif not is_empty:
+                unquoted[index] = True
+    if not any(unquoted):
+        return []
+    return [index for index in range(width) if quoted[index] and not unquoted[index]]
+
+
+def _quoting_of_fields(
+    text: str, delimiter: str, complete: bool
+) -> list[list[tuple[bool, bool]]]:
+    """Each row of ``text`` as ``(quoted, empty)`` per field; the last row
+    only when ``text`` is the whole file, as it may be cut short otherwise."""
+    rows: list[list[tuple[bool, bool]]] = []
+    row: list[tuple[bool, bool]] = []
+    position, end = 0, len(text)
+    while position < end:
+        quoted = text[position] == '"'
+        if quoted:
+            # a quoted field runs to the first quote that is not doubled
+            close = text.find('"', position + 1)
+            while close != -1 and text.startswith('""', close):
+                close = text.find('"', close + 2)
+            if close == -1:
+                return rows
+            position = close + 1
+        stop = position
+        while stop < end and text[stop] not in (delimiter, "\n", "\r"):
+            stop += 1
+        row.append((quoted, not quoted and not text[position:stop].strip()))
+        if stop == end:
+            break
+        position = stop + 1
+        if text[stop] != delimiter:
+            # a line ends: \r\n counts once, and a blank line is no row
+            if text[stop] == "\r" and text.startswith("\n", position):
+                position += 1
+            rows.append(row)
+            row = []
+    if complete and row:
+        rows.append(row)
+    return [row for row in rows if any(quoted or not empty for quoted, empty in row)]
 
 
 def _drop_unnamed_empty_columns(table: pa.Table, path: Path) -> pa.Table:
@@ -396,6 +509,12 @@ def _detect_format(path: Path) -> str:
         return "parquet"
     with path.open("rb") as handle:
         head = handle.read(4)
+    for magic, (what, fix) in PACKED_FORMATS.items():
+        if head.startswith(magic):
+            raise CorrganError(
+                f"{path} is {what}; corrgan reads plain CSV and Parquet: "
+                f"{fix.format(name=path.name)}"
+            )
     if head == PARQUET_MAGIC or path.suffix.lower() in {".parquet", ".pq"}:
         return "parquet"
     if path.suffix.lower() in {".csv", ".txt", ".tsv"} or _looks_like_text(path):

@@ -27,7 +27,7 @@ from corrgan.io import (
     write_table,
 )
 from corrgan.model_store import TRANSFORM_FILE, save_model
-from corrgan.schema import infer_schema
+from corrgan.schema import infer_schema, value_type
 from corrgan.training import Trainer, TrainResult, make_accelerator
 from corrgan.transform import TableTransform, read_transform
 
@@ -64,6 +64,44 @@ def check_rows(num_rows: int, where: str) -> None:
         raise CorrganError(
             f"{where} has {num_rows} row(s); corrgan needs at least {MIN_ROWS} "
             "rows to learn from"
+        )
+
+
+def check_training_values(train: pa.Table, test: pa.Table, where: str) -> None:
+    """Fail if a column has no values in the training split.
+
+    A column with a few values may have all of them drawn into the held-out
+    split: the transform, fitted on the training split only, has nothing to
+    learn from there.
+    """
+    for name in train.schema.names:
+        if _count_values(train.column(name)) == 0:
+            held_out = _count_values(test.column(name))
+            raise CorrganError(
+                f"column {name!r} in {where} has values only in rows drawn into "
+                f"the held-out split ({held_out} of them), so the training split "
+                f"holds none to learn from; remove it with --drop {name}, or fill "
+                "in more of its values"
+            )
+
+
+def _count_values(values: pa.ChunkedArray) -> int:
+    # NaN in a float column counts as a null, as when the schema is inferred
+    present = len(values) - values.null_count
+    plain = value_type(values.type)
+    if pa.types.is_floating(plain):
+        present -= pc.sum(pc.is_nan(values.cast(plain))).as_py() or 0
+    return present
+
+
+def check_varies(transform: TableTransform, where: str) -> None:
+    """Fail if every modelled column holds a single value: the model would
+    have no output to generate."""
+    if transform.width == 0:
+        raise CorrganError(
+            f"every column of {where} holds a single value in the training split "
+            f"({', '.join(transform.schema.names)}), so there is nothing to learn; "
+            "corrgan needs at least one column whose values vary"
         )
 
 
@@ -215,9 +253,11 @@ def _prepare_data(
     table = source.read(schema.names)
     train, test = split_rows(table, data.test_fraction, data.target, config.train.seed)
     check_rows(train.num_rows, f"the training split of {where}")
+    check_training_values(train, test, where)
     transform = TableTransform.fit(
         train, schema, data.fit_sample_rows, config.train.seed
     )
+    check_varies(transform, where)
     return train, test, transform
 
 

@@ -384,6 +384,10 @@ def _numeric_values(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
         values = pc.cast(values, pa.int32())
     elif pa.types.is_date64(arrow_type):
         values = pc.cast(values, pa.int64())
+    elif pa.types.is_decimal(arrow_type):
+        # Arrow's own cast can miss the nearest float (0.15 by one step), and
+        # then the decimals the values were written with are not found
+        values = pc.cast(values, pa.string())
     numbers = pc.cast(values, pa.float64(), safe=False)
     if isinstance(numbers, pa.ChunkedArray):
         numbers = (
@@ -419,7 +423,11 @@ def _fit_numeric(
 
     # the grid the values lie on, from the sample
     grid = None if counts is None else _grid(counts)
-    floats = counts is None and pa.types.is_floating(value_type(column.type))
+    # decimals too: a decimal(38, 18) of prices in cents stays in cents
+    declared = value_type(column.type)
+    floats = counts is None and (
+        pa.types.is_floating(declared) or pa.types.is_decimal(declared)
+    )
     return NumericColumn(
         name=name,
         kind=kind,
@@ -427,11 +435,21 @@ def _fit_numeric(
         minimum=minimum,
         maximum=maximum,
         null_rate=stats.nulls[name] / max(num_rows, 1),
-        decimals=_decimals(finite) if floats else None,
+        decimals=_decimals(finite, _float_precision(declared)) if floats else None,
         unit=None if grid is None else grid[0],
         origin=None if grid is None else grid[1],
         offset=offset,
     )
+
+
+def _float_precision(arrow_type: pa.DataType) -> type:
+    """The NumPy float type a column's values are stored in (float64 for
+    decimals, whose digits the generated floats are rounded to)."""
+    if pa.types.is_float32(arrow_type):
+        return np.float32
+    if pa.types.is_float16(arrow_type):
+        return np.float16
+    return np.float64
 
 
 def _integer_counts(values: pa.ChunkedArray) -> np.ndarray | None:
@@ -486,19 +504,26 @@ def _grid(counts: np.ndarray) -> tuple[int, int] | None:
     return (unit, int(distinct[0])) if unit > 1 else None
 
 
-def _decimals(finite: np.ndarray) -> int | None:
+def _decimals(finite: np.ndarray, precision: type = np.float64) -> int | None:
     """The fewest decimals (at most ``MAX_DECIMALS``) that hold every value.
 
-    Exactly: rounding to them must give back each float itself, so values
-    that carry float noise (0.1 + 0.2, or float32 read as float64) are not
-    rounded at all.
+    Exactly, in the column's own ``precision``: rounding to them must give
+    back each stored float itself, so values that carry float noise
+    (0.1 + 0.2) are not rounded at all, while 12.34 stored as float32
+    (12.340000152... as float64) keeps its two decimals. Fewer decimals
+    than the precision's significant digits count, so that noise in float32
+    is not taken for values written with 10 decimals.
     """
     distinct = np.unique(finite)
     if not len(distinct):
         return None
+    stored = distinct.astype(precision)
+    # at the digits its precision holds, any float32 "keeps its decimals"
+    most = min(MAX_DECIMALS, np.finfo(precision).precision - 1)
     with np.errstate(over="ignore", invalid="ignore"):
-        for decimals in range(MAX_DECIMALS + 1):
-            if np.array_equal(np.round(distinct, decimals), distinct):
+        for decimals in range(most + 1):
+            rounded = np.round(distinct, decimals).astype(precision)
+            if np.array_equal(rounded, stored):
                 return decimals
     return None
 
@@ -616,8 +641,13 @@ def _restore_numeric(
             return pa.array(rounded.astype(np.int32), mask=mask).cast(target)
         return pa.array(rounded, mask=mask).cast(target)
     if pa.types.is_decimal(target):
-        rounded = np.round(numbers, target.scale)
-        return pc.cast(pa.array(rounded, mask=mask), target, safe=False)
+        decimals = target.scale
+        if column.decimals is not None and column.decimals < decimals:
+            decimals = column.decimals
+        rounded = np.clip(np.round(numbers, decimals), column.minimum, column.maximum)
+        # through the shortest text of each float: 351.84, not 351.8399999...
+        text = pc.cast(pa.array(rounded, mask=mask), pa.string())
+        return pc.cast(text, target, safe=False)
     if column.decimals is not None:
         # the bounds were observed, so they lie on the grid themselves
         rounded = np.round(numbers, column.decimals)

@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from corrgan import __version__
 from corrgan.io import read_table
 from corrgan.model_store import sha256_of
+from corrgan.pipeline import split_rows
 from corrgan.transform import read_transform
 
 EXIT_USER_ERROR = 2
@@ -126,6 +127,26 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "cannot read image.csv as CSV",
             "does not look like CSV text",
         )
+    if case == "constant columns":
+        table = pa.table({"a": [3] * ROWS, "b": ["x"] * ROWS, "c": [1.5] * ROWS})
+        pq.write_table(table, root / "same.parquet")
+        return ["--data", "same.parquet"], (
+            "every column of same.parquet holds a single value",
+            "(a, b, c)",
+            "at least one column whose values vary",
+        )
+    if case == "values only held out":
+        # the one value of "rare" sits in a row that the seeded split holds out
+        held_out = split_rows(pa.table({"row": range(ROWS)}), 0.2, None, 0)[1]
+        rare = [None] * ROWS
+        rare[held_out.column("row")[0].as_py()] = 2.5
+        table = pa.table({"a": numbers(), "rare": pa.array(rare, pa.float64())})
+        pq.write_table(table, root / "rare.parquet")
+        return ["--data", "rare.parquet"], (
+            "column 'rare' in rare.parquet has values only in rows drawn into "
+            "the held-out split (1 of them)",
+            "--drop rare",
+        )
     raise ValueError(case)
 
 
@@ -145,6 +166,8 @@ BAD_INPUTS = [
     "unknown config key",
     "config not toml",
     "binary named csv",
+    "constant columns",
+    "values only held out",
 ]
 
 

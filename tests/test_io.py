@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import datetime as dt
+import gzip
 import os
 import stat
 from pathlib import Path
@@ -165,6 +167,30 @@ def test_directory_without_parquet_files_is_refused(tmp_path):
         TableSource(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("name", "packed", "fragment"),
+    [
+        ("t.csv.gz", gzip.compress(b"a,b\n1,2\n"), "gzip-compressed"),
+        ("t.csv", gzip.compress(b"a,b\n1,2\n"), "gzip-compressed"),
+        ("t.csv.bz2", bz2.compress(b"a,b\n1,2\n"), "bzip2-compressed"),
+        ("t.xlsx", b"PK\x03\x04" + bytes(60), "a ZIP archive (as an Excel"),
+    ],
+    ids=["gzip", "gzip named csv", "bzip2", "excel"],
+)
+def test_a_packed_file_says_what_it_is_and_how_to_unpack_it(
+    tmp_path, name, packed, fragment
+):
+    path = tmp_path / name
+    path.write_bytes(packed)
+    with pytest.raises(CorrganError) as caught:
+        TableSource(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is {fragment}")
+    assert "corrgan reads plain CSV and Parquet" in message
+    fixes = {"gzip": f"gunzip -k {name}", "bzip2": f"bunzip2 -k {name}"}
+    assert fixes.get(fragment.split("-")[0], "save the sheet as CSV") in message
+
+
 def test_binary_file_is_neither_parquet_nor_csv(tmp_path):
     path = tmp_path / "x.bin"
     path.write_bytes(bytes(range(256)) * 8)
@@ -294,6 +320,62 @@ def test_nulls_and_empty_strings_survive_a_csv_round_trip(tmp_path):
     assert back.column("x").equals(table.column("x"))
     assert back.column("s").to_pylist() == ["a", None, "", "NA"]
     assert back.column("d").to_pylist() == ["u", None, "v", "u"]
+
+
+def test_text_that_looks_like_numbers_reads_back_from_csv_as_text(tmp_path):
+    # corrgan quotes its text: zip codes keep their zeros, codes and the words
+    # true and false stay text, so a CSV sample matches its Parquet training data
+    table = pa.table(
+        {
+            "zip": ["00501", "02134", None, "90210"],
+            "code": ["1", "2", "3", "1"],
+            "answer": ["true", "false", "false", ""],
+            "x": [0.5, 1.5, None, 2.0],
+            "n": pa.array([1, 2, 3, 4], pa.int64()),
+            "flag": [True, False, None, True],
+        }
+    )
+    path = tmp_path / "codes.csv"
+    write_table(table, path)
+    assert read_table(path).equals(table)
+
+
+def test_time_stamps_past_the_nanosecond_range_read_back_from_csv(tmp_path):
+    # 9999-12-31 marks "no end"; nanoseconds, which the parser infers, end in 2262
+    ends = [dt.datetime(9999, 12, 31, 23, 59, 59), None, dt.datetime(2020, 1, 1)]
+    starts = [dt.datetime(2500, 1, 1, 12, tzinfo=dt.timezone.utc)] * 3
+    table = pa.table(
+        {
+            "valid_to": pa.array(ends, pa.timestamp("us")),
+            "valid_from": pa.array(starts, pa.timestamp("us", tz="Europe/Paris")),
+            "note": ["2020-01-01 00:00 x", "b", "c"],
+        }
+    )
+    path = tmp_path / "history.csv"
+    write_table(table, path)
+    back = read_table(path)
+    assert back.column("valid_to").equals(table.column("valid_to"))
+    assert back.column("valid_from").type == pa.timestamp("us", tz="UTC")
+    assert back.column("valid_from").to_pylist() == starts
+    assert back.column("note").to_pylist() == ["2020-01-01 00:00 x", "b", "c"]
+
+
+def test_quotes_on_every_field_say_nothing_of_the_types(tmp_path):
+    path = tmp_path / "all.csv"
+    path.write_text('"zip","x"\n"00501","0.5"\n"02134","1.5"\n')
+    table = read_table(path)
+    assert table.column("zip").to_pylist() == [501, 2134]
+    assert table.column("x").to_pylist() == [0.5, 1.5]
+
+
+def test_quoted_dates_beside_unquoted_numbers_stay_dates(tmp_path):
+    # R's write.csv quotes dates along with its text
+    path = tmp_path / "r.csv"
+    path.write_text('"row","day","n"\n"1","2020-01-01",3\n"2","2020-01-02",4\n')
+    table = read_table(path)
+    assert table.column("day").type == pa.date32()
+    assert table.column("row").to_pylist() == ["1", "2"]
+    assert table.column("n").to_pylist() == [3, 4]
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])

@@ -1,10 +1,12 @@
 """build_report: behaviour on constructed tables, bad inputs and the crop table."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from corrgan.errors import CorrganError
@@ -285,6 +287,34 @@ def test_date_columns_are_numbers_like_datetimes():
     assert kinds["day"] == "numeric"
     pairs = upper_pairs(report["synthetic"]["correlations"]["pearson"]["real"])
     assert pairs[("x", "day")] > 0.999
+
+
+def test_dates_past_the_nanosecond_range_keep_their_values():
+    # 9999-12-31 marks "no end" in many tables; nanoseconds in int64 end in 2262
+    days = [dt.date(9999, 12, 31), dt.date(2020, 1, 1), None, dt.date(1500, 1, 1)]
+    stamps = [dt.datetime(9999, 12, 31), dt.datetime(2020, 1, 1), None, None]
+    frame = pa.table(
+        {
+            "day": pa.array(days, pa.date32()),
+            "seen": pa.array(stamps, pa.timestamp("us")),
+            "span": pa.array([10**17, 1, None, 2], pa.duration("ms")),
+        }
+    ).to_pandas()
+    schema, encoded = encode_tables(
+        {"real": frame}, check_tables(frame, frame.iloc[::-1], categorical=[])
+    )
+    day_ns = 86_400 * 10**9
+    expected_days = np.array([2_932_896, 18_262, np.nan, -171_664]) * day_ns
+    np.testing.assert_array_equal(encoded["real"].columns["day"], expected_days)
+    np.testing.assert_array_equal(
+        encoded["real"].columns["seen"],
+        np.array([2_932_896, 18_262, np.nan, np.nan]) * day_ns,
+    )
+    np.testing.assert_array_equal(
+        encoded["real"].columns["span"], [1e17 * 1e6, 1e6, np.nan, 2e6]
+    )
+    report = build_report(frame, frame.iloc[::-1], categorical=[])
+    assert report["synthetic"]["column_shapes"]["score"] == pytest.approx(1.0)
 
 
 def test_constant_column_gives_none_and_the_report_is_strict_json():

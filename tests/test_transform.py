@@ -19,6 +19,7 @@ exactly.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 from pathlib import Path
 
@@ -735,6 +736,43 @@ def test_floats_keep_their_decimals_and_integers_their_step():
     assert np.all(back.column("salary").to_numpy() % 500 == 3)
     # unrounded floats keep every digit the quantile map gives them
     assert len(np.unique(back.column("noise").to_numpy())) == 2000
+
+
+def test_float32_values_keep_the_decimals_they_were_written_with():
+    # 12.34 as float32 is 12.340000152587890625 as float64
+    rng = np.random.default_rng(4)
+    table = pa.table(
+        {
+            "price": np.round(rng.uniform(0, 100, size=400), 2).astype(np.float32),
+            "noise": rng.normal(size=400).astype(np.float32),
+        }
+    )
+    transform = fit(table)
+    assert transform.column("price").decimals == 2
+    assert transform.column("noise").decimals is None
+    back = random_inverse(transform)
+    price = back.column("price").to_numpy()
+    assert back.column("price").type == pa.float32()
+    on_grid = np.round(price.astype(np.float64), 2).astype(np.float32)
+    assert np.array_equal(on_grid, price)
+    assert len(np.unique(price)) > 1000
+    assert len(np.unique(back.column("noise").to_numpy())) > 1900
+
+
+@pytest.mark.parametrize("scale", [2, 4, 18])
+def test_decimals_keep_the_decimals_they_were_written_with(scale):
+    # a database or Spark may store prices in cents as decimal(38, 18)
+    rng = np.random.default_rng(3)
+    cents = [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0.1, 500, size=400)]
+    table = pa.table({"price": pa.array(cents, pa.decimal128(38, scale))})
+    transform = fit(table)
+    assert transform.column("price").decimals == 2
+    back = random_inverse(transform).column("price")
+    assert back.type == pa.decimal128(38, scale)
+    prices = back.to_pylist()
+    assert all(price == price.quantize(decimal.Decimal("0.01")) for price in prices)
+    assert min(cents) <= min(prices) and max(prices) <= max(cents)
+    assert len(set(prices)) > 1000
 
 
 def test_a_transform_saved_before_the_grid_still_loads_unrounded():

@@ -75,8 +75,10 @@ class EncodedTable:
 def numeric_values(values: pd.Series) -> np.ndarray:
     """A numeric column as float64 with NaN for nulls.
 
-    Datetimes (time-zone aware ones in UTC) and timedeltas are read as int64
-    nanoseconds.
+    Datetimes (time-zone aware ones in UTC) and timedeltas are read as
+    nanoseconds, counted in their own unit and scaled as floats, so that dates
+    past what int64 nanoseconds hold (9999-12-31, the year 1500) keep their
+    value.
     """
     dtype = values.dtype
     if not (
@@ -85,7 +87,14 @@ def numeric_values(values: pd.Series) -> np.ndarray:
         or pd.api.types.is_numeric_dtype(dtype)
     ):
         inferred = pd.api.types.infer_dtype(values, skipna=True)
-        if inferred in ("datetime", "datetime64", "date"):
+        if inferred == "date":
+            # datetime.date objects, as Arrow dates arrive: days, whatever year
+            dates = values.to_numpy(dtype=object)
+            present = ~pd.isna(dates)
+            days = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[D]")
+            days[present] = np.array(dates[present].tolist(), dtype="datetime64[D]")
+            return _nanoseconds(days)
+        if inferred in ("datetime", "datetime64"):
             values = pd.to_datetime(values, utc=True)
         else:
             values = pd.to_numeric(values, errors="coerce")
@@ -93,18 +102,18 @@ def numeric_values(values: pd.Series) -> np.ndarray:
     if isinstance(dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         dtype = values.dtype
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        stamps = values.to_numpy(dtype="datetime64[ns]")
-        return _nanoseconds(stamps, np.isnat(stamps))
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        spans = values.to_numpy(dtype="timedelta64[ns]")
-        return _nanoseconds(spans, np.isnat(spans))
+    temporal = pd.api.types.is_datetime64_any_dtype(dtype)
+    if temporal or pd.api.types.is_timedelta64_dtype(dtype):
+        return _nanoseconds(values.to_numpy())
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _nanoseconds(times: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    result = times.view("int64").astype("float64")
-    result[missing] = np.nan
+def _nanoseconds(times: np.ndarray) -> np.ndarray:
+    # a cast to nanoseconds would wrap around silently past the years 1677-2262
+    unit, count = np.datetime_data(times.dtype)
+    scale = np.timedelta64(count, unit) / np.timedelta64(1, "ns")
+    result = times.view("int64").astype("float64") * scale
+    result[np.isnat(times)] = np.nan
     return result
 
 
