@@ -222,6 +222,13 @@ def evaluate(
     from corrgan.final_report import score_tables
     from corrgan.report import write_plots
 
+    # a lone name would be read letter by letter as column names
+    for keyword, names in (("categorical", categorical), ("drop", drop)):
+        if isinstance(names, str):
+            raise CorrganError(
+                f"evaluate's {keyword} must be a list of column names, got "
+                f"{names!r} (a string); write {keyword}=[{names!r}]"
+            )
     tables = [
         _arrow(real, "real"),
         _arrow(synthetic, "synthetic"),

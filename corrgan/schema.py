@@ -143,7 +143,11 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
                 f"--{second}; name each column once"
             )
     if config.target and config.target in config.drop:
-        raise CorrganError(f"--target {config.target} is also given to --drop")
+        raise CorrganError(
+            f"--target {config.target} is also given to --drop; a dropped column "
+            f"cannot be the target: take {config.target} out of --drop or choose "
+            "another --target"
+        )
     if config.target and config.target in config.continuous:
         raise CorrganError(
             f"--target {config.target} must be categorical, but it is given to "

@@ -229,6 +229,17 @@ def test_evaluate_gives_what_corrgan_report_writes(fitted, tmp_path, run_cli):
         corrgan.evaluate(test, synthetic, target="nope")
 
 
+@pytest.mark.parametrize("keyword", ["categorical", "drop"])
+def test_evaluate_refuses_a_string_for_a_list_of_columns(keyword):
+    # "xy" would otherwise name the columns x and y, one letter each
+    table = frame()
+    with pytest.raises(CorrganError) as caught:
+        corrgan.evaluate(table, table, **{keyword: "xy"})
+    message = str(caught.value)
+    assert f"evaluate's {keyword} must be a list of column names" in message
+    assert f"got 'xy' (a string); write {keyword}=['xy']" in message
+
+
 def test_with_training_rows_a_small_holdout_does_not_change_a_column_kind():
     # 12 held-out counts show few distinct values; the 400 training rows many
     rng = np.random.default_rng(0)

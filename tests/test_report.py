@@ -435,6 +435,33 @@ def test_pooled_within_class_correlations_of_values_near_the_float64_maximum():
         )
 
 
+def test_pooled_within_class_columns_constant_in_every_class_are_undefined():
+    # g and h are functions of the class: inside a class they do not vary, so
+    # their within-class correlations are undefined, whatever the class sizes
+    def table(counts: tuple[int, int, int], seed: int) -> pd.DataFrame:
+        group = np.repeat(["a", "b", "c"], counts)
+        rng = np.random.default_rng(seed)
+        frame = pd.DataFrame({"x": rng.normal(size=len(group)), "group": group})
+        frame["g"] = frame["group"].map({"a": 0.1, "b": 0.7, "c": 0.3})
+        frame["h"] = frame["group"].map({"a": 1.1, "b": 2.3, "c": 0.9})
+        return frame
+
+    report = build_report(
+        table((30, 30, 30), 1),
+        table((31, 29, 33), 2),
+        categorical=["group"],
+        target="group",
+    )
+    pooled = report["synthetic"]["within_class"]["pooled_pearson"]
+    for role in ("real", "synthetic"):
+        pairs = upper_pairs(pooled[role])
+        assert pairs[("g", "h")] is None
+        assert pairs[("x", "g")] is None
+    assert pooled["error"]["n_pairs"] == 0
+    assert pooled["error"]["n_undefined_pairs"] == 3
+    assert pooled["error"]["mean_abs_delta"] is None
+
+
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("scale", ["largest", 1e-300])
 def test_privacy_distances_of_values_near_the_float64_limits(scale):

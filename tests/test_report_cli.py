@@ -233,3 +233,18 @@ def test_plots_of_a_constant_column_far_from_zero(tmp_path, run_cli):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert len(list(plots.glob("*.png"))) >= 4
+
+
+def test_report_refuses_to_drop_its_target(tmp_path, run_cli):
+    real = tmp_path / "real.parquet"
+    pq.write_table(_table(60, 0), real)
+    out = tmp_path / "r.json"
+    result = run_cli(
+        "report", "--real", real, "--synthetic", real, "--json", out,
+        "--target", "kind", "--drop", "kind",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --target kind is also given to --drop")
+    assert "take kind out of --drop or choose another --target" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

@@ -123,3 +123,18 @@ def test_file_sha256_of_a_directory(tmp_path):
 def test_file_sha256_of_a_missing_path(tmp_path):
     with pytest.raises(CorrganError, match="no such file or directory"):
         file_sha256(tmp_path / "absent.parquet")
+
+
+@pytest.mark.filterwarnings("error")
+def test_write_plots_of_names_the_font_lacks_or_too_long_to_fit_warns_nothing(
+    tmp_path,
+):
+    # matplotlib warns about a missing glyph and a layout that does not fit;
+    # the figures still draw, and the report's output stays its own lines
+    names = {"x": "温度_日本", "y": "y" * 300}
+    real = small_table(0).rename(columns=names)
+    synthetic = small_table(1).rename(columns=names)
+    paths = write_plots(real, synthetic, categorical=["colour"], out_dir=tmp_path)
+    assert len(paths) == 4
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG_SIGNATURE

@@ -82,9 +82,11 @@ def _save(figure: Figure, path: Path) -> Path:
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         # a glyph the font lacks (CJK names) or a layout that does not fit
-        # (very long names) still draws; matplotlib's warnings say nothing new
+        # (very long names) still draws; matplotlib's warnings say nothing new.
+        # It attributes them to its caller (this module), so a filter on the
+        # module "matplotlib" would never match them
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+            warnings.simplefilter("ignore", category=UserWarning)
             figure.savefig(temporary, format="png", dpi=110)
         os.replace(temporary, path)
     except BaseException:

@@ -84,6 +84,15 @@ def class_centred_pearson(
         sizes = np.bincount(codes[present], minlength=n_levels)
         sums = np.bincount(codes[present], weights=values[present], minlength=n_levels)
         means = sums / np.maximum(sizes, 1)
+
+        # a class whose values are all equal is centred on that value, not on
+        # its rounded mean: leftovers near 1e-17 would make a column that is
+        # a function of the class look correlated instead of undefined
+        lowest = np.full(n_levels, np.inf)
+        highest = np.full(n_levels, -np.inf)
+        np.minimum.at(lowest, codes[present], values[present])
+        np.maximum.at(highest, codes[present], values[present])
+        means = np.where(lowest == highest, lowest, means)
         centred[name] = values - means[codes]
     return correlation_matrix(
         EncodedTable(centred, table.n_rows), schema.numeric, "pearson"
