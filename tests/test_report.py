@@ -620,6 +620,25 @@ def test_times_and_durations_are_not_taken_for_plain_numbers():
         build_report(real, as_numbers, categorical=["group"])
 
 
+def test_time_stamps_with_and_without_a_time_zone_are_refused():
+    real = mixed_table(50)
+    real["seen"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(50), unit="h")
+    zoned = real.assign(seen=real["seen"].dt.tz_localize("Europe/Paris"))
+    # two zones are the same instants, written differently: comparable
+    in_utc = zoned.assign(seen=zoned["seen"].dt.tz_convert("UTC"))
+    report = build_report(zoned, in_utc, categorical=["group"])
+    shapes = report["synthetic"]["column_shapes"]["columns"]
+    assert next(c["score"] for c in shapes if c["column"] == "seen") == 1.0
+    with pytest.raises(
+        CorrganError,
+        match=r"'seen' holds time stamps with a time "
+        r"zone in the real table and without one in the synthetic",
+    ):
+        build_report(zoned, real, categorical=["group"])
+    with pytest.raises(CorrganError, match="in the train table and without one"):
+        build_report(real, real, train=zoned, categorical=["group"])
+
+
 def test_empty_real_table():
     table = mixed_table(50)
     with pytest.raises(CorrganError, match="real table has no rows"):

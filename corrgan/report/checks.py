@@ -25,7 +25,10 @@ ColumnKind = Literal["numeric", "categorical"]
 
 # how the values of one column look, before the caller's categorical list
 # decides what the report does with them
-ValueKind = Literal["number", "datetime", "duration", "boolean", "text", "empty"]
+# ("zoned": time stamps with a time zone, instants rather than wall-clock times)
+ValueKind = Literal[
+    "number", "datetime", "zoned", "duration", "boolean", "text", "empty"
+]
 
 _NUMBER_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
 # "date": datetime.date objects, which is what Arrow date32 columns become
@@ -59,6 +62,8 @@ def value_kind(values: pd.Series) -> ValueKind:
         return "boolean"
     if isinstance(dtype, pd.CategoricalDtype):
         return "text"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "zoned"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if pd.api.types.is_timedelta64_dtype(dtype):
@@ -81,6 +86,7 @@ def _describe(kind: ValueKind) -> str:
     return {
         "number": "numbers",
         "datetime": "dates or times",
+        "zoned": "time stamps with a time zone",
         "duration": "durations",
         "boolean": "booleans",
         "text": "text",
@@ -137,6 +143,17 @@ def _column_kind(
     # the tables must agree on what the column holds (a column of nulls only
     # agrees with anything)
     seen = {role: kind for role, kind in kinds.items() if kind != "empty"}
+    if set(seen.values()) == {"datetime", "zoned"}:
+        # compared as they are, the values would be off by the zone's offset
+        zoned = [role for role, kind in seen.items() if kind == "zoned"]
+        naive = [role for role, kind in seen.items() if kind == "datetime"]
+        raise CorrganError(
+            f"Column '{name}' holds time stamps with a time zone in the "
+            f"{' and '.join(zoned)} table and without one in the "
+            f"{' and '.join(naive)} table, so their values cannot be compared; "
+            "give every table the same zone (in pandas, .dt.tz_localize(ZONE) "
+            "on the one without, or .dt.tz_localize(None) on the others)."
+        )
     if len(set(seen.values())) > 1:
         described = ", ".join(
             f"{_describe(kind)} in the {role} table" for role, kind in seen.items()
