@@ -31,6 +31,7 @@ import torch
 from corrgan.config import SECTIONS, RunConfig, load_config, merge_flags
 from corrgan.errors import CorrganError
 from corrgan.io import (
+    NULLABLE_PANDAS_DTYPES,
     TableSource,
     check_output_folder,
     first_line,
@@ -102,11 +103,7 @@ class Synthesizer:
         check_sample_request(rows, seed, batch_size, flags=False)
         levels = parse_where(self._model, _conditions(where))
         batches = generate_batches(self._model, rows, seed, batch_size, levels)
-        nullable = {
-            column.name
-            for column in self._model.transform.columns
-            if getattr(column, "null_rate", 0) > 0 or getattr(column, "has_null", False)
-        }
+        nullable = self._model.transform.nullable_columns()
         return _to_pandas(pa.concat_tables(batches), nullable)
 
     def sample_to_file(
@@ -167,7 +164,8 @@ def fit(
             )
         check_output_folder(run_dir, fix="pick another out for the run directory")
         check_new_run_folder(run_dir, flag="out")
-        write_table(table, run_dir / INPUT_FILE)
+        with_nulls = [name for name in table.column_names if table[name].null_count]
+        write_table(table, run_dir / INPUT_FILE, with_nulls)
     threads = torch.get_num_threads()
     own = frozenset({INPUT_FILE} if table is not None else ())
     try:
@@ -300,28 +298,13 @@ def _sections(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return sections
 
 
-# pandas' nullable dtypes for the Arrow types that plain numpy dtypes
-# cannot hold with nulls (integers would become floats, booleans objects)
-_NULLABLE_DTYPES = {
-    **{
-        getattr(pa, name)(): getattr(pd, name.capitalize() + "Dtype")()
-        for name in ("int8", "int16", "int32", "int64")
-    },
-    **{
-        getattr(pa, name)(): getattr(pd, "UInt" + name[4:] + "Dtype")()
-        for name in ("uint8", "uint16", "uint32", "uint64")
-    },
-    pa.bool_(): pd.BooleanDtype(),
-}
-
-
 def _to_pandas(table: pa.Table, nullable: set[str]) -> pd.DataFrame:
     """``table`` as a DataFrame in which an integer or boolean column that may
     hold nulls stays integer or boolean (pandas' nullable dtypes), whether
     or not this sample drew a null."""
     frame = table.to_pandas()
     for name, column in zip(table.column_names, table.columns, strict=True):
-        dtype = _NULLABLE_DTYPES.get(column.type)
+        dtype = NULLABLE_PANDAS_DTYPES.get(column.type)
         if dtype is not None and (name in nullable or column.null_count):
             frame[name] = column.to_pandas(types_mapper={column.type: dtype}.get)
     return frame

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -894,9 +895,62 @@ class TableWriter:
             self.abort(exc)
 
 
-def write_table(table: pa.Table, path: Path | str) -> None:
-    """Write a whole table atomically; the format follows the suffix."""
+def write_table(
+    table: pa.Table, path: Path | str, nullable: Iterable[str] = ()
+) -> None:
+    """Write a whole table atomically; the format follows the suffix.
+
+    ``nullable`` names the columns that pandas should read with its nullable
+    dtypes (see :func:`with_pandas_dtypes`).
+    """
     path = Path(path)
     file_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
-    with TableWriter(path, table.schema, file_format) as writer:
-        writer.write(table)
+    schema = with_pandas_dtypes(table.schema, nullable)
+    with TableWriter(path, schema, file_format) as writer:
+        writer.write(table.replace_schema_metadata(schema.metadata))
+
+
+# pandas' nullable dtypes for the Arrow types whose nulls plain NumPy dtypes
+# cannot hold (integers would become floats, booleans objects)
+NULLABLE_PANDAS_DTYPES = {
+    **{
+        getattr(pa, name)(): getattr(pd, name.capitalize() + "Dtype")()
+        for name in ("int8", "int16", "int32", "int64")
+    },
+    **{
+        getattr(pa, name)(): getattr(pd, "UInt" + name[4:] + "Dtype")()
+        for name in ("uint8", "uint16", "uint32", "uint64")
+    },
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def with_pandas_dtypes(schema: pa.Schema, nullable: Iterable[str]) -> pa.Schema:
+    """``schema`` with the pandas metadata under which ``pandas.read_parquet``
+    reads the integer and boolean columns named in ``nullable`` as ``Int64``,
+    ``boolean`` and the like, as corrgan's Python interface returns them.
+
+    Without it pandas reads an integer column that holds nulls as floats and
+    a boolean one as objects. Other columns read as they would without the
+    metadata; a schema with no such column is returned without pandas
+    metadata, as Arrow writes it.
+    """
+    metadata = dict(schema.metadata or {})
+    metadata.pop(b"pandas", None)
+    chosen = set(nullable)
+    names = [
+        field.name
+        for field in schema
+        if field.name in chosen and field.type in NULLABLE_PANDAS_DTYPES
+    ]
+    if not names:
+        return schema.with_metadata(metadata)
+
+    # pandas writes the metadata it reads back: ask it, for an empty frame
+    frame = schema.with_metadata({}).empty_table().to_pandas()
+    for name in names:
+        frame[name] = frame[name].astype(
+            NULLABLE_PANDAS_DTYPES[schema.field(name).type]
+        )
+    described = pa.Schema.from_pandas(frame, preserve_index=False).metadata
+    return schema.with_metadata({**metadata, b"pandas": described[b"pandas"]})

@@ -389,8 +389,14 @@ def run_training(
         _point_latest(run_dir)
         with atomic_path(run_dir / "config.json") as path:
             path.write_text(json.dumps(config.to_dict(), indent=1))
-        write_table(train, run_dir / "train.parquet")
-        write_table(test, run_dir / "test.parquet")
+        # both splits read back in pandas with the same dtypes
+        nullable = {
+            name
+            for name in train.schema.names
+            if train.column(name).null_count or test.column(name).null_count
+        }
+        write_table(train, run_dir / "train.parquet", nullable)
+        write_table(test, run_dir / "test.parquet", nullable)
         with atomic_path(run_dir / TRANSFORM_FILE) as path:
             path.write_text(transform.to_json())
         logger.info(

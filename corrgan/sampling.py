@@ -26,7 +26,7 @@ import torch
 from corrgan.config import MAX_SEED
 from corrgan.errors import CorrganError
 from corrgan.generation import generate_rows
-from corrgan.io import TableWriter
+from corrgan.io import TableWriter, with_pandas_dtypes
 from corrgan.model_store import TrainedModel
 from corrgan.transform import CategoricalColumn
 
@@ -301,7 +301,10 @@ def sample_to_file(
     check_sample_request(rows, seed, batch_size, workers)
     started = time.perf_counter()
     batches = generate_batches(model, rows, seed, batch_size, where, device, workers)
-    schema = model.transform.output_schema
+    # pandas reads integer and boolean columns with nulls as Int64, boolean
+    schema = with_pandas_dtypes(
+        model.transform.output_schema, model.transform.nullable_columns()
+    )
     with TableWriter(path, schema, file_format) as writer, _progress(rows) as advance:
         for table in batches:
             writer.write(table)

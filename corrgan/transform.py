@@ -150,6 +150,14 @@ class TableTransform:
     def column(self, name: str) -> NumericColumn | CategoricalColumn:
         return self._by_name[name]
 
+    def nullable_columns(self) -> set[str]:
+        """The columns whose generated values may be null."""
+        return {
+            column.name
+            for column in self.columns
+            if getattr(column, "null_rate", 0) > 0 or getattr(column, "has_null", False)
+        }
+
     # fitting
 
     @classmethod

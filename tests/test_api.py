@@ -286,3 +286,13 @@ def test_sampled_integer_and_boolean_columns_with_nulls_keep_their_kind(tmp_path
         assert sampled["count"].dtype == "int64"
     many = model.sample(400, seed=3)
     assert many["score"].isna().any() and many["flag"].isna().any()
+
+    # pandas reads the files as the Python interface returns the rows
+    model.sample_to_file(tmp_path / "many.parquet", 400, seed=3)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "many.parquet"), many)
+    model.sample_to_file(tmp_path / "one.parquet", 1, seed=3)
+    one = pd.read_parquet(tmp_path / "one.parquet")
+    assert (one["score"].dtype, one["flag"].dtype) == ("Int64", "boolean")
+    split = pd.read_parquet(tmp_path / "run" / "train.parquet")
+    assert (split["score"].dtype, split["flag"].dtype) == ("Int64", "boolean")
+    assert split["count"].dtype == "int64"

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -660,3 +661,30 @@ def test_string_views_are_read_as_plain_strings(tmp_path):
     schema = infer_schema(read, DataConfig(), "views.parquet")
     kinds = {column.name: column.kind for column in schema.columns}
     assert kinds == {"a": "continuous", "s": "categorical"}
+
+
+def test_pandas_reads_nullable_integers_and_booleans_as_written(tmp_path):
+    table = pa.table(
+        {
+            "count": pa.array([1, None, 3], pa.int32()),
+            "flag": pa.array([True, None, False]),
+            "whole": pa.array([4, 5, 6], pa.uint8()),
+            "x": pa.array([0.5, None, 1.5]),
+        }
+    )
+    write_table(table, tmp_path / "named.parquet", nullable=["count", "flag", "x"])
+    frame = pd.read_parquet(tmp_path / "named.parquet")
+    assert dict(frame.dtypes.astype(str)) == {
+        "count": "Int32",
+        "flag": "boolean",
+        "whole": "uint8",
+        "x": "float64",
+    }
+    assert frame["count"].isna().tolist() == [False, True, False]
+
+    # without such a column the file carries no pandas metadata, as Arrow's
+    write_table(table, tmp_path / "plain.parquet", nullable=["x"])
+    assert b"pandas" not in (pq.read_schema(tmp_path / "plain.parquet").metadata or {})
+    assert pd.read_parquet(tmp_path / "plain.parquet")["count"].dtype == "float64"
+    # corrgan reads its own files as it reads any other
+    assert read_table(tmp_path / "named.parquet").equals(table)
