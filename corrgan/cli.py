@@ -22,8 +22,9 @@ from corrgan.config import DataConfig, ModelConfig, TrainConfig, default, load_c
 from corrgan.errors import CorrganError
 
 EXIT_USER_ERROR = 2
-# 128 + SIGTERM, as a shell reports a process that SIGTERM ended
-EXIT_TERMINATED = 143
+# the signals that stop a command cleanly; it exits with 128 + the signal's
+# number, as a shell reports a process the signal ended (SIGTERM: 143)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
 
 app = typer.Typer(
     name="corrgan",
@@ -37,39 +38,49 @@ app = typer.Typer(
 
 
 class _Terminated(BaseException):
-    """SIGTERM, raised where the process is, so that partial outputs are removed."""
+    """A stop signal, raised where the process is, so that partial outputs are
+    removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _raise_terminated(signum, frame) -> None:
-    raise _Terminated
+    raise _Terminated(signum)
 
 
 def _user_errors(command):
-    """Print a CorrganError as one line and exit 2; SIGTERM cleans up, exits 143.
+    """Print a CorrganError as one line and exit 2; SIGTERM or SIGUSR1 cleans
+    up and exits 143 or 138.
 
     ``timeout``, ``docker stop`` and SLURM's time limit send SIGTERM: raised as
     an exception, it unwinds through the writers, which remove their temporary
     files. The training loop installs its own handler (checkpoint and exit 75)
-    while it runs.
+    while it runs; before and after the loop, in data preparation and the
+    final report, the signals stop the command as they stop the others.
     """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        previous = {}
         try:
-            previous = signal.signal(signal.SIGTERM, _raise_terminated)
+            for signum in STOP_SIGNALS:
+                previous[signum] = signal.signal(signum, _raise_terminated)
         except ValueError:  # not the main thread: leave signals alone
-            previous = None
+            pass
         try:
             return command(*args, **kwargs)
         except CorrganError as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
-        except _Terminated:
-            typer.echo("stopped by SIGTERM; partial outputs were removed", err=True)
-            raise typer.Exit(EXIT_TERMINATED) from None
+        except _Terminated as stop:
+            name = signal.Signals(stop.signum).name
+            typer.echo(f"stopped by {name}; partial outputs were removed", err=True)
+            raise typer.Exit(128 + stop.signum) from None
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     return wrapper
 

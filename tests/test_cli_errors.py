@@ -7,8 +7,10 @@ model trained, sampled and tampered with.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +19,12 @@ import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 import torch
+import typer
 from safetensors.torch import load_file, save_file
 
 from corrgan import __version__
-from corrgan.io import read_table
+from corrgan.cli import _user_errors
+from corrgan.io import atomic_path, read_table
 from corrgan.model_store import sha256_of
 from corrgan.pipeline import split_rows
 from corrgan.transform import read_transform
@@ -684,3 +688,24 @@ def test_help_shows_the_dataclass_defaults(run_cli):
         f"{train.auto_max_epochs:g} passes over a small table]"
     ) in text
     assert "TOML file with [data], [model], [train]." in text
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGUSR1])
+def test_a_stop_signal_outside_the_training_loop_removes_partial_outputs(
+    tmp_path, stop
+):
+    # what train's data preparation and final report, sample and report do
+    # with a signal: unwind through their writers and exit 128 + the signal
+    @_user_errors
+    def write_then_stop() -> None:
+        with atomic_path(tmp_path / "report.json") as path:
+            path.write_text("{")
+            os.kill(os.getpid(), stop)
+
+    previous = signal.getsignal(stop)
+    with pytest.raises(typer.Exit) as stopped:
+        write_then_stop()
+    assert stopped.value.exit_code == 128 + stop
+    assert list(tmp_path.iterdir()) == []
+    # the caller's handler is back
+    assert signal.getsignal(stop) is previous

@@ -220,7 +220,10 @@ def test_a_long_list_of_known_values_is_cut(trained_run):
 
 
 @pytest.mark.slow
-def test_sigterm_while_sampling_leaves_no_partial_file(trained_run, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGUSR1])
+def test_a_stop_signal_while_sampling_leaves_no_partial_file(
+    trained_run, tmp_path, stop
+):
     out = tmp_path / "huge.parquet"
     process = subprocess.Popen(
         [sys.executable, "-m", "corrgan", "sample", "--model", str(trained_run.run_dir),
@@ -233,10 +236,10 @@ def test_sigterm_while_sampling_leaves_no_partial_file(trained_run, tmp_path):
         assert process.poll() is None, process.stdout.read()
         assert time.monotonic() < deadline, "sampling did not start"
         time.sleep(0.1)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     output, _ = process.communicate(timeout=60)
-    assert process.returncode == 143, output
-    assert "stopped by SIGTERM" in output
+    assert process.returncode == 128 + stop, output
+    assert f"stopped by {stop.name}" in output
     assert "Traceback" not in output
     assert list(tmp_path.iterdir()) == []
 
