@@ -8,9 +8,10 @@ correlation target) are drawn with the same conditions. Each row fixes one
 column, as each generated row does: the losses see whole batches, so a batch
 that mixed rows of one and of several conditions let each kind drift as long
 as the mixture fit. Several ``--where`` still combine, their condition groups
-added. At sampling time the categories come in the training data's own
-proportions (systematic sampling, so the class mix matches without the noise
-of independent draws).
+added. At sampling time each row again fixes one column, the columns in equal
+shares, and a column's categories come in the training data's own proportions
+over its share (systematic sampling, so they match without the noise of
+independent draws); in the other rows the generator picks the category.
 """
 
 from __future__ import annotations
