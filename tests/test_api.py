@@ -14,6 +14,7 @@ import torch
 import corrgan
 from corrgan.errors import CorrganError
 from corrgan.io import read_table
+from corrgan.report import file_sha256
 
 
 def frame(rows: int = 120) -> pd.DataFrame:
@@ -41,10 +42,33 @@ def test_fit_trains_on_a_data_frame_and_keeps_it_in_the_run(fitted):
     assert fitted.columns == ["x", "y", "count", "colour"]
     kept = read_table(fitted.run_dir / "input.parquet").to_pandas()
     pd.testing.assert_frame_equal(kept, frame().reset_index(drop=True))
-    # the run directory is the command line's: the final report is there
-    assert fitted.report["summary"]["synthetic"]["column_shapes"] is not None
     saved = (fitted.run_dir / "config.json").read_text()
     assert '"steps": 4' in saved and '"target": "colour"' in saved
+
+    # the two splits share out the rows of the frame, none lost or repeated
+    run = fitted.run_dir
+    train, test, synthetic = (
+        read_table(run / name).to_pandas()
+        for name in ("train.parquet", "test.parquet", "synthetic.parquet")
+    )
+    assert len(train) + len(test) == 120 and len(test) > 0
+    both = pd.concat([train, test]).sort_values(["x", "y"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        both, frame().sort_values(["x", "y"]).reset_index(drop=True)
+    )
+    # the final report scores the model's draw with the run's seed against
+    # the held-out split, as corrgan.evaluate scores those files
+    pd.testing.assert_frame_equal(synthetic, fitted.sample(len(test), seed=0))
+    report = dict(fitted.report)
+    inputs = report.pop("inputs")
+    assert (inputs["real"]["rows"], inputs["synthetic"]["rows"]) == (len(test),) * 2
+    assert inputs["real"]["sha256"] == file_sha256(run / "test.parquet")
+    assert inputs["train"]["rows"] == len(train)
+    expected = corrgan.evaluate(test, synthetic, train=train, target="colour")
+    expected = json.loads(json.dumps(expected))
+    # left_out is corrgan report's own setting (docs/report.md)
+    assert expected["settings"].pop("left_out") == []
+    assert report == expected
 
 
 def test_sample_matches_the_file_of_the_same_seed(fitted, tmp_path):
@@ -168,10 +192,17 @@ def test_an_unnamed_index_is_left_out_as_when_read_from_parquet(tmp_path):
         corrgan.evaluate(frame(), [1, 2, 3])
 
 
-def test_load_reads_a_run_the_command_line_trained(trained_run):
+def test_load_reads_a_run_the_command_line_trained(trained_run, tmp_path, run_cli):
     model = corrgan.load(trained_run.run_dir)
     rows = model.sample(50, seed=2)
     assert list(rows.columns) == model.columns
+    # the rows corrgan sample writes for the same seed, and no others
+    out = tmp_path / "rows.parquet"
+    args = ["--model", trained_run.run_dir, "--rows", "50", "--seed", "2"]
+    result = run_cli("sample", *args, "--parquet", out)
+    assert result.exit_code == 0, result.stderr
+    pd.testing.assert_frame_equal(rows, read_table(out).to_pandas())
+    assert not rows.equals(model.sample(50, seed=3))
     with pytest.raises(CorrganError, match="does not exist"):
         corrgan.load(trained_run.run_dir / "absent")
 

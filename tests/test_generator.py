@@ -53,6 +53,41 @@ def test_output_follows_the_layout(fitted, generator_class):
             assert set(block.unique().tolist()) <= {0.0, 1.0}
 
 
+def test_activate_passes_numbers_through_and_draws_categories_by_softmax():
+    # one number, a 3-level category, another number
+    layout = HeadLayout(
+        width=5,
+        columns=("a", "c", "b"),
+        token_of_block=(0, 1, 2),
+        blocks=(("continuous", 0, 1), ("categorical", 1, 4), ("continuous", 4, 5)),
+    )
+    rows = 20_000
+    probabilities = torch.tensor([0.7, 0.2, 0.1])
+    logits = torch.cat(
+        [
+            torch.randn(rows, 1),
+            probabilities.log().expand(rows, 3),
+            torch.randn(rows, 1),
+        ],
+        dim=1,
+    )
+    hard = activate(logits, layout, 0.2, True, torch.Generator().manual_seed(0))
+    soft = activate(logits, layout, 0.2, False, torch.Generator().manual_seed(0))
+    for sampled in (hard, soft):
+        torch.testing.assert_close(sampled[:, [0, 4]], logits[:, [0, 4]])
+    # Gumbel-max: each category is drawn as often as its softmax share
+    shares = hard[:, 1:4].mean(dim=0)
+    torch.testing.assert_close(shares, probabilities, atol=0.015, rtol=0)
+    # the soft rows are distributions, peaked where the same noise puts the
+    # hard draw
+    torch.testing.assert_close(soft[:, 1:4].sum(dim=1), torch.ones(rows))
+    assert torch.equal(soft[:, 1:4].argmax(dim=1), hard[:, 1:4].argmax(dim=1))
+    # a category the logits make overwhelming is always the one drawn
+    certain = logits.clone()
+    certain[:, 1:4] = torch.tensor([0.0, 40.0, 0.0])
+    assert bool((activate(certain, layout, 0.2, True)[:, 2] == 1.0).all())
+
+
 def test_a_row_does_not_depend_on_its_batch(fitted):
     _, transform = fitted
     layout = HeadLayout.from_blocks(transform.layout)

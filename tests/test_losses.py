@@ -1,6 +1,7 @@
 """The correlation constraint and the other losses."""
 
 import numpy as np
+import pytest
 import torch
 
 from corrgan.losses import (
@@ -8,6 +9,7 @@ from corrgan.losses import (
     conditional_moment_loss,
     correlation,
     correlation_loss,
+    gradient_penalty,
     marginal_loss,
 )
 
@@ -60,6 +62,15 @@ def test_constant_column_gives_finite_loss_and_gradient():
     loss.backward()
     assert torch.isfinite(loss)
     assert torch.isfinite(x.grad).all()
+    # the constant column correlates 0 with the others, so against the
+    # identity only the (0, 1) pair counts: its numpy correlation squared,
+    # averaged over the three pairs
+    matrix = correlation(x.detach())
+    assert matrix[0, 2].item() == 0.0 and matrix[1, 2].item() == 0.0
+    pearson = np.corrcoef(x.detach().numpy()[:, :2], rowvar=False)[0, 1]
+    assert loss.item() == pytest.approx(pearson**2 / 3, rel=1e-4)
+    # nothing pulls on a column that has no correlation to give
+    assert x.grad[:, 2].abs().max().item() == 0.0
 
 
 def test_condition_loss_counts_only_conditioned_rows():
@@ -187,3 +198,45 @@ def test_one_step_on_the_marginal_loss_moves_a_column_towards_its_shape():
     with torch.no_grad():
         after = marginal_loss(fake - 100 * fake.grad, real)
     torch.testing.assert_close(after, 0.25 * before.detach())
+
+
+class _Packed(torch.nn.Module):
+    """A critic of packs of ``pac`` rows that scores each pack as given."""
+
+    def __init__(self, pac: int, score) -> None:
+        super().__init__()
+        self.pac, self.score = pac, score
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.score(rows.reshape(-1, rows.shape[1] * self.pac))
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_slope_off_one():
+    # a linear critic has the gradient w at every point: (||w|| - 1)^2
+    weight = torch.tensor([3.0, 0.0, 4.0, 0.0])  # norm 5 per pack of two rows
+    critic = _Packed(2, lambda packs: packs @ weight)
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    penalty = gradient_penalty(critic, real, fake)
+    torch.testing.assert_close(penalty, torch.tensor(16.0))
+    unit = _Packed(1, lambda rows: rows @ torch.tensor([0.6, 0.8]))
+    assert gradient_penalty(unit, real, fake).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_gradient_penalty_interpolates_each_pack_on_one_line():
+    # half the squared norm has the point itself as its gradient; between
+    # fake rows at 0 and real rows at 1, a pack at a * 1 has the norm
+    # a * sqrt(pac * columns), with one a per pack of the seeded draw
+    pac, columns, packs = 3, 2, 5
+    critic = _Packed(pac, lambda flat: 0.5 * (flat**2).sum(dim=1))
+    real, fake = torch.ones(pac * packs, columns), torch.zeros(pac * packs, columns)
+    penalty = gradient_penalty(critic, real, fake, torch.Generator().manual_seed(11))
+    alpha = torch.rand(packs, 1, 1, generator=torch.Generator().manual_seed(11))
+    norms = alpha.flatten() * (pac * columns) ** 0.5
+    torch.testing.assert_close(penalty, ((norms - 1) ** 2).mean())
+    # the penalty is differentiable, as the critic's update needs
+    weight = torch.ones(pac * columns, requires_grad=True)
+    linear = _Packed(pac, lambda flat: flat @ weight)
+    gradient_penalty(linear, real, fake).backward()
+    slope = (pac * columns) ** 0.5
+    expected = 2 * (slope - 1) / slope * torch.ones(pac * columns)
+    torch.testing.assert_close(weight.grad, expected)

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corrgan import __version__, evaluate
 from corrgan.report import file_sha256
 
 
@@ -44,10 +45,24 @@ def test_report_writes_json_with_inputs_and_plots(tmp_path, run_cli):
     assert report["inputs"]["real"]["rows"] == 300
     assert report["inputs"]["synthetic"]["rows"] == 200
     assert report["inputs"]["real"]["sha256"] == file_sha256(real)
-    assert report["inputs"]["corrgan_version"]
+    assert report["inputs"]["synthetic"]["sha256"] == file_sha256(synthetic)
+    assert report["inputs"]["train"] is None
+    assert report["inputs"]["corrgan_version"] == __version__
+    assert report["settings"]["target"] == "kind"
     # both tables come from the same distribution: small pooled error
     assert report["summary"]["synthetic"]["pearson_mean_abs_delta"] < 0.15
-    assert sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+    # and the report is the one corrgan.evaluate gives for the two tables
+    evaluated = evaluate(
+        _table(300, 0).to_pandas(), _table(200, 1).to_pandas(), target="kind"
+    )
+    report.pop("inputs")
+    assert report == json.loads(json.dumps(evaluated))
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "association_delta.png",
+        "association_real.png",
+        "association_synthetic.png",
+        "marginals.png",
+    ]
 
 
 def test_report_on_itself_is_perfect(tmp_path, run_cli):

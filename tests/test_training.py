@@ -72,7 +72,19 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
     assert [record["step"] for record in records] == [2, 4, 6, 8]
 
 
-def test_metrics_and_run_files(tmp_path):
+def test_metrics_and_run_files(tmp_path, monkeypatch):
+    # keep what every step returned, to check the records against
+    from corrgan.training import Trainer
+
+    steps = []
+    real_step = Trainer.train_step
+
+    def recorded_step(self):
+        values = real_step(self)
+        steps.append({key: float(value) for key, value in values.items()})
+        return values
+
+    monkeypatch.setattr(Trainer, "train_step", recorded_step)
     outcome = run_training(_config(steps=4), tmp_path / "run", resume=False)
     run_dir = outcome.run_dir
     for name in (
@@ -89,6 +101,18 @@ def test_metrics_and_run_files(tmp_path):
     assert [record["step"] for record in records] == [2, 4]
     for key in ("d_loss", "g_loss", "corr", "probe_corr_error", "ms_per_step", "epoch"):
         assert isinstance(records[-1][key], float), key
+    # each record holds the mean of its two steps' losses
+    assert len(steps) == 4
+    for record, interval in zip(records, (steps[:2], steps[2:]), strict=True):
+        for key in interval[0]:
+            mean = sum(step[key] for step in interval) / 2
+            assert record[key] == pytest.approx(mean, rel=1e-6, abs=1e-9), key
+    assert records[0]["d_loss"] != records[1]["d_loss"]
+    # an epoch is one pass of batches over the training rows
+    train_rows = pd.read_parquet(run_dir / "train.parquet").shape[0]
+    for record in records:
+        assert record["epoch"] == pytest.approx(record["step"] * 32 / train_rows)
+    assert all(record["probe_corr_error"] >= 0 for record in records)
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["train"]["steps"] == 4 and saved["model"]["width"] == 8
     assert latest_checkpoint(run_dir / "checkpoints").name == "step-000004"
