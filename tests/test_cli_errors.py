@@ -684,3 +684,9 @@ def test_help_shows_the_dataclass_defaults(run_cli):
         f"{train.auto_max_epochs:g} passes over a small table]"
     ) in text
     assert "TOML file with [data], [model], [train]." in text
+
+
+def test_where_shows_the_form_of_its_value(run_cli):
+    # not typer's <list[str]>: each --where takes one COLUMN=VALUE
+    text = " ".join(help_text(run_cli, "sample").split())
+    assert "--where <column=value> COLUMN=VALUE: fix a categorical column" in text
