@@ -349,9 +349,10 @@ def sample(
     where: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="<column=value>",
             help="COLUMN=VALUE: fix a categorical column (repeatable). VALUE is "
             "a category's text, any case, or its number (1 for 1.0); null, "
-            "none or an empty VALUE names the null category."
+            "none or an empty VALUE names the null category.",
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",

@@ -90,12 +90,21 @@ class TableSource:
                     for file in files
                     for part in Path(file).relative_to(self.path).parts[:-1]
                 )
+                folders = {}
+                if hive:
+                    folders = {
+                        "partitioning": "hive",
+                        "partition_base_dir": str(self.path),
+                    }
+                if hive and unified is not None:
+                    # the folders' columns join the widened columns of the files
+                    found = pa_ds.dataset(files, format="parquet", **folders).schema
+                    unified = pa.schema(
+                        [*unified, *(f for f in found if f.name not in unified.names)],
+                        metadata=unified.metadata,
+                    )
                 self._dataset = pa_ds.dataset(
-                    files,
-                    format="parquet",
-                    schema=None if hive else unified,
-                    partitioning="hive" if hive else None,
-                    partition_base_dir=str(self.path) if hive else None,
+                    files, format="parquet", schema=unified, **folders
                 )
                 # touch every file's footer now, so a truncated file fails here
                 self.num_rows = self._dataset.count_rows()

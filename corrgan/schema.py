@@ -310,6 +310,10 @@ def _warn_numbers_as_text(
         return False
     plain = pc.match_substring_regex(text, f"^{_PLAIN_NUMBER}$")
     stray = pc.unique(pc.filter(text, pc.invert(plain))).to_pylist()
+    if not stray:
+        # every value is a plain number, so the column is text by choice:
+        # quoted digits in a CSV ("00501"), or a string column in Parquet
+        return False
     if identifier:
         fate = "as text its values are all distinct, so it is left out"
     else:

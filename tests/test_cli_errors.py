@@ -713,3 +713,9 @@ def test_a_stop_signal_outside_the_training_loop_removes_partial_outputs(
     assert list(tmp_path.iterdir()) == []
     # the caller's handler is back
     assert signal.getsignal(stop) is previous
+
+
+def test_where_shows_the_form_of_its_value(run_cli):
+    # not typer's <list[str]>: each --where takes one COLUMN=VALUE
+    text = " ".join(help_text(run_cli, "sample").split())
+    assert "--where <column=value> COLUMN=VALUE: fix a categorical column" in text

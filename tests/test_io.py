@@ -631,6 +631,18 @@ def test_hive_partition_folders_are_columns(tmp_path):
     assert sorted(table.column("year").to_pylist()) == [2020, 2020, 2021, 2021]
 
 
+def test_hive_partitions_may_differ_in_number_types(tmp_path):
+    # integers in one file and floats in another, as in a flat folder
+    for year, x in ((2020, pa.array([1, 2])), (2021, pa.array([1.5, 2.5]))):
+        folder = tmp_path / "data" / f"year={year}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({"x": x}), folder / "part.parquet")
+    table = read_table(tmp_path / "data")
+    assert table.schema.field("x").type == pa.float64()
+    assert table.column("x").to_pylist() == [1.0, 2.0, 1.5, 2.5]
+    assert table.column("year").to_pylist() == [2020, 2020, 2021, 2021]
+
+
 def test_a_run_directory_is_not_read_as_a_table(trained_run, tmp_path):
     with pytest.raises(CorrganError, match="is a corrgan run directory, not a table"):
         TableSource(trained_run.run_dir)

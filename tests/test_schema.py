@@ -365,3 +365,19 @@ def test_numbers_kept_as_text_by_a_few_stray_values_are_warned_about(caplog):
     assert "such as 'oops'" in warned["stray"]
     assert "categorical with 40 levels" in warned["stray"]
     assert "'1,000.50'" in warned["sep"]
+
+
+def test_text_of_plain_numbers_has_no_stray_values_to_warn_about(caplog):
+    # quoted digits in a CSV, or a string column: text by choice, as README says
+    codes = [f"{i % 40:05d}" for i in range(60)]
+    ids = [f"{i:05d}" for i in range(60)]
+    table = pa.table({"codes": codes, "ids": ids, "x": np.arange(60.0)})
+    with caplog.at_level(logging.WARNING, logger="corrgan.schema"):
+        schema = infer_schema(table, DataConfig(), "t.csv")
+    assert {column.name: column.kind for column in schema.columns} == {
+        "codes": "categorical",
+        "x": "continuous",
+    }
+    assert schema.dropped == ["ids"]
+    assert "plain numbers" not in caplog.text
+    assert "'ids' looks like an identifier (all 60 values distinct)" in caplog.text
