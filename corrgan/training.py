@@ -66,11 +66,6 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
     process as rank 0 of 1, each silently training alone; ``cpu=True`` makes it
     join the gloo process group the launcher set up.
     """
-    if mixed_precision == "fp16":
-        raise CorrganError(
-            "--mixed-precision fp16 is not supported (the gradient penalty needs "
-            "unscaled gradients); use bf16 or no"
-        )
     if log_with is not None:
         _check_tracker(log_with)
     accelerator = Accelerator(

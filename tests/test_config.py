@@ -197,7 +197,12 @@ def test_a_missing_config_file_is_an_error(tmp_path):
         (
             TrainConfig,
             {"mixed_precision": "fp4"},
-            "mixed_precision (--mixed-precision) must be no, fp16, bf16 or fp8",
+            "mixed_precision (--mixed-precision) must be no or bf16",
+        ),
+        (
+            TrainConfig,
+            {"mixed_precision": "fp16"},
+            "must be no or bf16 (fp16 is not supported: the gradient penalty",
         ),
     ],
 )
