@@ -67,9 +67,11 @@ RUN pip install /src && corrgan --version
 # number, so that a runtime can tell it is not root without the passwd file)
 FROM python
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# matplotlib's cache in /tmp: a user given by --user may have no home
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    MPLBACKEND=Agg
+    MPLBACKEND=Agg \
+    MPLCONFIGDIR=/tmp/matplotlib
 COPY --from=build /opt/venv /opt/venv
 RUN useradd --create-home --shell /bin/bash --uid 10001 --user-group corrgan \
     && mkdir -p /work \

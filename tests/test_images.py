@@ -382,3 +382,21 @@ def _check_image(tmp_path: Path) -> None:
         timeout=300,
     )
     assert (work / "s.parquet").is_file()
+
+    # as the README runs it: the host user's id on a folder only it can write
+    # to, an id the image has no account (and no home) for
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    os.chown(mine, 4321, 4321)
+    mine.chmod(0o755)
+    as_user = [*run[:-3], "--user", "4321:4321", "-v", f"{mine}:/data", "-w", "/data"]
+    done = subprocess.run(
+        [*as_user, run[-1], "train", "--out", "r", "--steps", "5"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (mine / "r" / "report.json").stat().st_uid == 4321
+    assert "not a writable directory" not in done.stderr
+    assert "Permission denied" not in done.stderr
