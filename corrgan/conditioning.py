@@ -138,15 +138,33 @@ class ConditionSampler:
         of each count to the class mix, and with it to every correlation
         that the classes carry.
         """
-        condition = np.zeros((rows, self.dim), dtype=np.float32)
+        return self.one_hot(self.sample_generation_levels(rows, rng))
+
+    def sample_generation_levels(
+        self, rows: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """:meth:`sample_generation` as the condition column of each row, the
+        same draws from ``rng``; -1 where nothing is conditionable.
+
+        Sampling builds each chunk's one-hot rows from these in its worker,
+        rather than one condition matrix per batch up front.
+        """
+        levels = np.full(rows, -1, dtype=np.int64)
         if not self.groups:
-            return condition
+            return levels
         equal = np.full(len(self.groups), 1.0 / len(self.groups))
         chosen_group = systematic_draw(equal, rows, rng)
         for number, group in enumerate(self.groups):
             members = np.nonzero(chosen_group == number)[0]
             category = systematic_draw(group.frequencies, len(members), rng)
-            condition[members, group.condition_start + category] = 1.0
+            levels[members] = group.condition_start + category
+        return levels
+
+    def one_hot(self, levels: np.ndarray) -> np.ndarray:
+        """Condition rows with a 1 at each row's condition column."""
+        condition = np.zeros((len(levels), self.dim), dtype=np.float32)
+        if self.dim:
+            condition[np.arange(len(levels)), levels] = 1.0
         return condition
 
     def fixed(self, rows: int, levels: dict[str, int]) -> np.ndarray:

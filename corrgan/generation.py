@@ -46,4 +46,25 @@ def generate_rows(
     rows = activate(
         generator(noise, condition), layout, 1.0, hard=True, generator=random
     )
-    return overwrite_conditions(rows, condition, model_groups, condition_groups)
+    return _overwrite_one_hot(rows, condition, model_groups, condition_groups)
+
+
+def _overwrite_one_hot(
+    rows: torch.Tensor,
+    condition: torch.Tensor,
+    model_groups: list[tuple[int, int]],
+    condition_groups: list[tuple[int, int]],
+) -> torch.Tensor:
+    """:func:`overwrite_conditions` for exact one-hot rows and conditions.
+
+    With every entry 0 or 1, its blend of condition and row picks one or the
+    other exactly, so one selection per group gives the same rows in one pass
+    instead of four.
+    """
+    for (start, end), (c_start, c_end) in zip(
+        model_groups, condition_groups, strict=True
+    ):
+        fixed = condition[:, c_start:c_end]
+        active = fixed.amax(dim=1, keepdim=True) > 0
+        rows[:, start:end] = torch.where(active, fixed, rows[:, start:end])
+    return rows

@@ -208,15 +208,18 @@ def _planned_chunks(
     where: dict[str, int] | None,
     chunk_rows: int | None,
 ) -> Iterator[list[tuple[np.ndarray, int]]]:
-    """Per batch, its (condition rows, seed) chunks; batch ``i`` seeded by
-    ``(seed, i)``."""
+    """Per batch, its (conditions, seed) chunks; batch ``i`` seeded by
+    ``(seed, i)``. The conditions are rows, or condition columns (one a row)
+    for :func:`_generate_chunk` to expand."""
     for number, start in enumerate(range(0, rows, batch_size)):
         size = min(batch_size, rows - start)
         rng = np.random.default_rng([seed, number])
+        # without --where, the condition column of each row: the workers build
+        # their chunks' one-hot rows, a fraction of a batch's matrix each
         if where:
             condition = model.sampler.fixed(size, where)
         else:
-            condition = model.sampler.sample_generation(size, rng)
+            condition = model.sampler.sample_generation_levels(size, rng)
         step = chunk_rows or size
         parts = np.split(condition, range(step, size, step))
         seeds = rng.integers(0, 2**62, size=len(parts))
@@ -232,6 +235,8 @@ def _generate_chunk(
     seed: int,
     device: str | torch.device,
 ) -> torch.Tensor:
+    if condition.ndim == 1:
+        condition = model.sampler.one_hot(condition)
     random = torch.Generator(device=device)
     random.manual_seed(seed)
     return generate_rows(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from corrgan.transform import Block
@@ -148,6 +147,8 @@ def activate(
         hard: draw exact one-hot samples from each softmax (sampling).
         generator: random source for the Gumbel noise.
     """
+    if hard:
+        return _activate_hard(logits, layout, generator)
     parts = []
     for kind, start, end in layout.blocks:
         part = logits[:, start:end]
@@ -157,10 +158,30 @@ def activate(
             )
             exponential = -torch.log(uniform.clamp_min(1e-10))
             gumbel = -torch.log(exponential.clamp_min(1e-10))
-            if hard:
-                index = (part + gumbel).argmax(dim=1)
-                part = F.one_hot(index, end - start).to(logits.dtype)
-            else:
-                part = torch.softmax((part + gumbel) / tau, dim=1)
+            part = torch.softmax((part + gumbel) / tau, dim=1)
         parts.append(part)
     return torch.cat(parts, dim=1)
+
+
+def _activate_hard(
+    logits: torch.Tensor, layout: HeadLayout, generator: torch.Generator | None
+) -> torch.Tensor:
+    # the numbers pass through as they are, so one copy of the logits holds
+    # them all and only the categorical blocks are written over: a wide table
+    # has dozens of one-wide numbers, each a slice to concatenate otherwise
+    rows = logits.clone()
+    for kind, start, end in layout.blocks:
+        if kind != "categorical":
+            continue
+        part = logits[:, start:end]
+        # Gumbel noise as in the soft case, computed in place, then the
+        # logits added (the sum is the same either way round)
+        noise = torch.rand(
+            part.shape, generator=generator, device=part.device, dtype=part.dtype
+        )
+        noise.clamp_min_(1e-10).log_().neg_().clamp_min_(1e-10).log_().neg_()
+        index = noise.add_(part).argmax(dim=1, keepdim=True)
+        block = rows[:, start:end]
+        block.zero_()
+        block.scatter_(1, index, 1.0)
+    return rows
