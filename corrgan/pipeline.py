@@ -27,6 +27,7 @@ from corrgan.io import (
     write_table,
 )
 from corrgan.model_store import TRANSFORM_FILE, save_model
+from corrgan.sampling import usable_cores
 from corrgan.schema import infer_schema, value_type
 from corrgan.training import Trainer, TrainResult, make_accelerator
 from corrgan.transform import TableTransform, read_transform
@@ -330,6 +331,22 @@ def check_budget_covers_checkpoint(
         )
 
 
+def check_threads(threads: int | None) -> None:
+    """Refuse more training threads than the cores this process may run on.
+
+    Threads beyond the cores only wait for each other at the barrier after
+    every operator, and a count in the tens of thousands makes OpenMP fail to
+    create them, which kills the process halfway through the run.
+    """
+    cores = usable_cores()
+    if threads is not None and threads > cores:
+        raise CorrganError(
+            f"threads (--threads) is {threads}, but this process may run on "
+            f"{cores} core(s); give --threads {cores} or fewer (threads beyond "
+            "the cores only wait for each other)"
+        )
+
+
 def _same_file(first: str | None, second: str | None) -> bool:
     if first is None or second is None:
         return False
@@ -367,6 +384,7 @@ def run_training(
         config.data.target = DEFAULT_TARGET
     if resume and holds_a_run(out):
         check_resumable(config, out)
+    check_threads(config.train.threads)
     run_dir = out
 
     # one process picks the run directory; the others follow it

@@ -151,6 +151,14 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "the held-out split (1 of them)",
             "--drop rare",
         )
+    if case == "threads beyond the cores":
+        # tens of thousands of OpenMP threads crashed the run halfway through
+        pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
+        return ["--data", "ok.parquet", "--threads", "100000"], (
+            "threads (--threads) is 100000",
+            "core(s)",
+            "or fewer",
+        )
     raise ValueError(case)
 
 
@@ -172,6 +180,7 @@ BAD_INPUTS = [
     "binary named csv",
     "constant columns",
     "values only held out",
+    "threads beyond the cores",
 ]
 
 
