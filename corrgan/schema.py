@@ -135,7 +135,12 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
                 "name a column that holds one in a --config file "
                 f'([data] {section} = ["a, b"])',
             )
-    for first, second in (("categorical", "continuous"), ("drop", "categorical")):
+    pairs = (
+        ("categorical", "continuous"),
+        ("drop", "categorical"),
+        ("drop", "continuous"),
+    )
+    for first, second in pairs:
         both = set(getattr(config, first)) & set(getattr(config, second))
         if both:
             raise CorrganError(

@@ -167,10 +167,16 @@ def test_unknown_target_is_an_error():
         infer_schema(table, DataConfig(target="label"), "t.csv")
 
 
-def test_a_column_given_to_two_flags_is_an_error():
-    table = pa.table({"a": np.arange(ROWS) * 1.0})
-    config = DataConfig(categorical=["a"], continuous=["a"])
-    with pytest.raises(CorrganError, match="both --categorical and --continuous"):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("categorical", "continuous"), ("drop", "categorical"), ("drop", "continuous")],
+)
+def test_a_column_given_to_two_flags_is_an_error(first, second):
+    # --drop with --continuous used to drop the column without a word
+    table = pa.table({"a": np.arange(ROWS) * 1.0, "b": np.arange(ROWS) * 2.0})
+    config = DataConfig(**{first: ["a"], second: ["a"]})
+    message = f"column\\(s\\) a given to both --{first} and --{second}; name each"
+    with pytest.raises(CorrganError, match=message):
         infer_schema(table, config, "t")
 
 
