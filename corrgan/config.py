@@ -232,6 +232,9 @@ class TrainConfig:
         _check(self, "probe_rows", self.probe_rows >= 2, ">= 2")
         if self.threads is not None:
             _check(self, "threads", self.threads >= 1, ">= 1")
+        if self.log_with is not None:
+            known = self.log_with in {"tensorboard", "wandb", "mlflow"}
+            _check(self, "log_with", known, "tensorboard, wandb or mlflow")
         ok = self.mixed_precision in {"no", "bf16"}
         _check(
             self,

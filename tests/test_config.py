@@ -338,6 +338,15 @@ def test_a_key_outside_any_section_says_where_it_belongs(tmp_path, text, message
     assert "unknown section" not in error
 
 
+def test_an_unknown_tracker_in_a_file_is_the_file_s_error(tmp_path):
+    # it was found only when the accelerator was made, and blamed on the flag
+    path, error = toml_error(tmp_path, "[train]\nlog_with = 'none'\n")
+    assert error == (
+        f"{path}: [train] log_with (--log-with) must be tensorboard, wandb or "
+        "mlflow, got 'none'"
+    )
+
+
 def test_a_range_error_names_the_file_only_when_the_file_gave_the_value(tmp_path):
     text = "[train]\nlog_every = 0\n[data]\ntest_fraction = 0.1\n"
     path, error = toml_error(tmp_path, text)

@@ -253,8 +253,8 @@ def test_unknown_or_missing_trackers_are_user_errors():
     from corrgan.errors import CorrganError
     from corrgan.training import _check_tracker
 
-    with pytest.raises(CorrganError, match="use tensorboard, wandb or mlflow"):
-        _check_tracker("nope")
+    with pytest.raises(CorrganError, match="must be tensorboard, wandb or mlflow"):
+        _config(log_with="nope")
     try:
         import tensorboard  # noqa: F401
     except ImportError:
