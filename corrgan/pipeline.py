@@ -68,6 +68,17 @@ def check_rows(num_rows: int, where: str) -> None:
         )
 
 
+def check_training_rows(train: pa.Table, test: pa.Table, fraction: float, where: str):
+    """Fail if the held-out rows leave fewer than ``MIN_ROWS`` to train on."""
+    if train.num_rows < MIN_ROWS:
+        raise CorrganError(
+            f"the training split of {where} has {train.num_rows} row(s) after "
+            f"{test.num_rows} are held out (--test-fraction {fraction:g}); corrgan "
+            f"needs at least {MIN_ROWS} rows to learn from: lower --test-fraction "
+            "(0 trains on every row)"
+        )
+
+
 def check_training_values(train: pa.Table, test: pa.Table, where: str) -> None:
     """Fail if a column has no values in the training split.
 
@@ -253,7 +264,7 @@ def _prepare_data(
     schema = infer_schema(sample, data, where)
     table = source.read(schema.names)
     train, test = split_rows(table, data.test_fraction, data.target, config.train.seed)
-    check_rows(train.num_rows, f"the training split of {where}")
+    check_training_rows(train, test, data.test_fraction, where)
     check_training_values(train, test, where)
     transform = TableTransform.fit(
         train, schema, data.fit_sample_rows, config.train.seed

@@ -111,6 +111,24 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
     if case == "one row":
         (root / "one.csv").write_text("a,b\n1.5,x\n")
         return ["--data", "one.csv"], ("one.csv has 1 row(s)", "at least 10 rows")
+    if case == "too few training rows":
+        # ten rows are enough, but not after a fifth of them is held out
+        lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers(10)))
+        (root / "ten.csv").write_text("x,k\n" + lines)
+        return ["--data", "ten.csv"], (
+            "the training split of ten.csv has 8 row(s) after 2 are held out "
+            "(--test-fraction 0.2)",
+            "at least 10 rows",
+            "lower --test-fraction (0 trains on every row)",
+        )
+    if case == "every row held out":
+        lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers(10)))
+        (root / "ten.csv").write_text("x,k\n" + lines)
+        return ["--data", "ten.csv", "--test-fraction", "0.99"], (
+            "the training split of ten.csv has 0 row(s) after 10 are held out "
+            "(--test-fraction 0.99)",
+            "lower --test-fraction",
+        )
     if case == "unknown config key":
         pq.write_table(pa.table({"a": numbers()}), root / "ok.parquet")
         (root / "bad.toml").write_text("[data]\nmax_categoriez = 3\n")
@@ -175,6 +193,8 @@ BAD_INPUTS = [
     "unknown override",
     "comma in a column name",
     "one row",
+    "too few training rows",
+    "every row held out",
     "unknown config key",
     "config not toml",
     "binary named csv",
