@@ -347,10 +347,13 @@ def _check_category_count(
 ) -> None:
     if distinct <= config.max_categories:
         return
-    # only numbers can be continuous, and only train has the limit as a flag
+    # only numbers can be continuous, and only train has the limit as a flag;
+    # the target can be neither dropped nor continuous
     fixes = [f"remove it with --drop {name}"]
+    if name == config.target:
+        fixes = ["choose another --target"]
     if command == "train":
-        if _is_number(arrow_type):
+        if _is_number(arrow_type) and name != config.target:
             fixes.insert(0, f"treat it as a number with --continuous {name}")
         fixes.append("raise --max-categories")
     fix = fixes[-1] if len(fixes) == 1 else f"{', '.join(fixes[:-1])} or {fixes[-1]}"

@@ -246,6 +246,23 @@ def test_too_many_numeric_categories_also_suggests_continuous():
     assert infer_schema(table, config, "t").columns[0].kind == "integer"
 
 
+@pytest.mark.parametrize(
+    ("command", "fix"),
+    [
+        ("train", "choose another --target or raise --max-categories"),
+        ("report", "choose another --target"),
+    ],
+)
+def test_a_target_of_too_many_classes_is_not_told_to_be_dropped(command, fix):
+    # --drop and --continuous are both refused for the target
+    table = pa.table({"code": repeated(list(range(12))), "x": np.ones(ROWS)})
+    config = DataConfig(max_categories=5, target="code")
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, config, "t", command=command)
+    message = str(caught.value)
+    assert message.endswith(f"the categorical limit of 5; {fix}")
+
+
 def test_report_messages_offer_only_the_flags_report_has():
     table = pa.table({"code": repeated(list(range(12)))})
     config = DataConfig(max_categories=5, categorical=["code"])
