@@ -459,6 +459,18 @@ def run_training(
     if accelerator.is_main_process:
         save_model(run_dir, trainer.ema, transform, config.model, config.data.target)
         logger.info("trained %d steps in %.1f s", result.steps_done, result.seconds)
+        if 0 < test.num_rows < MIN_ROWS:
+            # a correlation of one row is undefined: those lines of the
+            # summary would be missing without a word
+            logger.warning(
+                "the report scores only %d held-out row(s) (--test-fraction %g): "
+                "its correlations need at least 2 rows and any score of fewer "
+                "than %d means little; raise --test-fraction for a report to "
+                "rely on",
+                test.num_rows,
+                config.data.test_fraction,
+                MIN_ROWS,
+            )
         if test.num_rows:
             from corrgan.final_report import write_run_report
 

@@ -498,6 +498,22 @@ def test_a_run_without_held_out_rows_says_why_it_has_no_report(trained_run):
     )
 
 
+def test_a_report_on_a_few_held_out_rows_says_what_it_lacks(tmp_path, caplog):
+    # the built-in table's 178 rows hold out one at this fraction; the
+    # summary left out its undefined correlations without a word
+    config = _config(steps=1)
+    config.data.test_fraction = 0.005
+    with caplog.at_level("WARNING", logger="corrgan"):
+        outcome = run_training(config, tmp_path / "run", resume=False)
+    report = json.loads((outcome.run_dir / "report.json").read_text())
+    assert report["summary"]["synthetic"]["pearson_mean_abs_delta"] is None
+    warned = [r.getMessage() for r in caplog.records if "held-out" in r.getMessage()]
+    assert len(warned) == 1
+    assert "only 1 held-out row(s) (--test-fraction 0.005)" in warned[0]
+    assert "correlations need at least 2 rows" in warned[0]
+    assert "raise --test-fraction" in warned[0]
+
+
 def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
     from corrgan.errors import CorrganError
 
