@@ -290,6 +290,7 @@ def _infer_kind(
         return "categorical"
     if pa.types.is_integer(arrow_type):
         if distinct <= config.integer_categorical_max:
+            _check_category_count(name, arrow_type, distinct, config, where, command)
             return "categorical"
         return "integer"
     return "continuous"
@@ -354,7 +355,9 @@ def _check_category_count(
         fixes = ["choose another --target"]
     if command == "train":
         if _is_number(arrow_type) and name != config.target:
-            fixes.insert(0, f"treat it as a number with --continuous {name}")
+            # both flags on one column are refused
+            instead = " instead of --categorical" if name in config.categorical else ""
+            fixes.insert(0, f"treat it as a number with --continuous {name}{instead}")
         fixes.append("raise --max-categories")
     fix = fixes[-1] if len(fixes) == 1 else f"{', '.join(fixes[:-1])} or {fixes[-1]}"
     raise CorrganError(

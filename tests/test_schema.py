@@ -240,8 +240,17 @@ def test_too_many_text_categories_suggests_drop_or_a_higher_limit():
 
 def test_too_many_numeric_categories_also_suggests_continuous():
     table = pa.table({"code": repeated(list(range(12)))})
-    with pytest.raises(CorrganError, match="--continuous code"):
+    # inferred categorical: --continuous alone is the fix
+    inferred = DataConfig(max_categories=5, integer_categorical_max=12)
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, inferred, "t")
+    assert "treat it as a number with --continuous code, remove" in str(caught.value)
+    # named by --categorical: the fix replaces that flag, since both are refused
+    with pytest.raises(CorrganError) as caught:
         infer_schema(table, DataConfig(max_categories=5, categorical=["code"]), "t")
+    assert "with --continuous code instead of --categorical, remove" in str(
+        caught.value
+    )
     config = DataConfig(max_categories=5, continuous=["code"])
     assert infer_schema(table, config, "t").columns[0].kind == "integer"
 
