@@ -28,9 +28,9 @@ from corrgan.io import (
 )
 from corrgan.model_store import TRANSFORM_FILE, save_model
 from corrgan.sampling import usable_cores
-from corrgan.schema import infer_schema, value_type
+from corrgan.schema import check_category_count, infer_schema, value_type
 from corrgan.training import Trainer, TrainResult, make_accelerator
-from corrgan.transform import TableTransform, read_transform
+from corrgan.transform import CategoricalColumn, TableTransform, read_transform
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,26 @@ def _count_values(values: pa.ChunkedArray) -> int:
     if pa.types.is_floating(plain):
         present -= pc.sum(pc.is_nan(values.cast(plain))).as_py() or 0
     return present
+
+
+def check_category_counts(
+    transform: TableTransform, config: RunConfig, where: str
+) -> None:
+    """Fail if a categorical column has more values in the training split
+    than the limit allows.
+
+    The kinds are inferred from a sample of ``fit_sample_rows`` rows, which
+    can hold far fewer of a column's values than the whole table: a long
+    tail of rare text values, or an integer column that looks like a handful
+    of classes in a small sample.
+    """
+    for column, field in zip(transform.columns, transform.output_schema, strict=True):
+        if isinstance(column, CategoricalColumn):
+            distinct = len(column.categories)
+            kind = value_type(field.type)
+            check_category_count(
+                column.name, kind, distinct, config.data, where, "train"
+            )
 
 
 def check_varies(transform: TableTransform, where: str) -> None:
@@ -269,6 +289,7 @@ def _prepare_data(
     transform = TableTransform.fit(
         train, schema, data.fit_sample_rows, config.train.seed
     )
+    check_category_counts(transform, config, f"the training split of {where}")
     check_varies(transform, where)
     return train, test, transform
 

@@ -248,7 +248,7 @@ def _infer_kind(
                 f"column {name!r} in {where} holds dates or times and cannot be "
                 "categorical; leave it as datetime or remove it with --drop"
             )
-        _check_category_count(name, arrow_type, distinct, config, where, command)
+        check_category_count(name, arrow_type, distinct, config, where, command)
         if name == config.target and distinct > non_null / 2:
             logger.warning(
                 "--target %s has %d classes in %d rows of %s: within-class "
@@ -286,11 +286,11 @@ def _infer_kind(
                 name,
             )
             return None
-        _check_category_count(name, arrow_type, distinct, config, where, command)
+        check_category_count(name, arrow_type, distinct, config, where, command)
         return "categorical"
     if pa.types.is_integer(arrow_type):
         if distinct <= config.integer_categorical_max:
-            _check_category_count(name, arrow_type, distinct, config, where, command)
+            check_category_count(name, arrow_type, distinct, config, where, command)
             return "categorical"
         return "integer"
     return "continuous"
@@ -338,7 +338,7 @@ def _warn_numbers_as_text(
     return True
 
 
-def _check_category_count(
+def check_category_count(
     name: str,
     arrow_type: pa.DataType,
     distinct: int,
@@ -346,6 +346,7 @@ def _check_category_count(
     where: str,
     command: str,
 ) -> None:
+    """Fail if a categorical column has more than ``max_categories`` values."""
     if distinct <= config.max_categories:
         return
     # only numbers can be continuous, and only train has the limit as a flag;

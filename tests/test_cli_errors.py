@@ -169,6 +169,18 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "the held-out split (1 of them)",
             "--drop rare",
         )
+    if case == "categories beyond the sample":
+        # the kinds come from a sample of 5 rows, which shows 5 codes; the
+        # training split has 24, and the limit held only on the sample
+        codes = "".join(f"{v},code{i}\n" for i, v in enumerate(numbers()))
+        (root / "codes.csv").write_text("x,code\n" + codes)
+        (root / "small.toml").write_text("[data]\nfit_sample_rows = 5\n")
+        flags = ["--data", "codes.csv", "--config", "small.toml"]
+        return [*flags, "--max-categories", "10"], (
+            "column 'code' in the training split of codes.csv has 24 distinct "
+            "values, more than the categorical limit of 10",
+            "--drop code or raise --max-categories",
+        )
     if case == "threads beyond the cores":
         # tens of thousands of OpenMP threads crashed the run halfway through
         pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
@@ -201,6 +213,7 @@ BAD_INPUTS = [
     "constant columns",
     "values only held out",
     "threads beyond the cores",
+    "categories beyond the sample",
 ]
 
 
