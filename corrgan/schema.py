@@ -101,7 +101,10 @@ def unknown_columns(
     split on commas; where a column holding one was split that way, ``fix``
     says how to name it instead.
     """
-    quoted = any("," in name for name in [*unknown, *names])
+    # also an empty name, or one with spaces at an end, which is otherwise lost
+    quoted = any(
+        "," in name or name != name.strip() or not name for name in [*unknown, *names]
+    )
     shown = (lambda name: repr(name)) if quoted else str
     message = (
         f"{flag} names column(s) not in {where}: {', '.join(map(shown, unknown))}; "
@@ -122,7 +125,7 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
         ("--categorical", config.categorical),
         ("--continuous", config.continuous),
         ("--drop", config.drop),
-        ("--target", [config.target] if config.target else []),
+        ("--target", [] if config.target is None else [config.target]),
     ):
         unknown = [name for name in requested if name not in names]
         if unknown:
@@ -147,13 +150,13 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
                 f"column(s) {', '.join(sorted(both))} given to both --{first} and "
                 f"--{second}; name each column once"
             )
-    if config.target and config.target in config.drop:
+    if config.target is not None and config.target in config.drop:
         raise CorrganError(
             f"--target {config.target} is also given to --drop; a dropped column "
             f"cannot be the target: take {config.target} out of --drop or choose "
             "another --target"
         )
-    if config.target and config.target in config.continuous:
+    if config.target is not None and config.target in config.continuous:
         raise CorrganError(
             f"--target {config.target} must be categorical, but it is given to "
             "--continuous"

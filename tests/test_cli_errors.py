@@ -181,6 +181,11 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "values, more than the categorical limit of 10",
             "--drop code or raise --max-categories",
         )
+    if case == "empty target":
+        pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
+        return ["--data", "ok.parquet", "--target", ""], (
+            "--target names column(s) not in ok.parquet: ''",
+        )
     if case == "threads beyond the cores":
         # tens of thousands of OpenMP threads crashed the run halfway through
         pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
@@ -214,6 +219,7 @@ BAD_INPUTS = [
     "values only held out",
     "threads beyond the cores",
     "categories beyond the sample",
+    "empty target",
 ]
 
 

@@ -167,6 +167,16 @@ def test_unknown_target_is_an_error():
         infer_schema(table, DataConfig(target="label"), "t.csv")
 
 
+def test_an_empty_target_is_an_unknown_column():
+    # --target '' was taken for no target here, and crashed in the split
+    table = pa.table({"a": np.arange(ROWS) * 1.0, "b": np.arange(ROWS) * 2.0})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(target=""), "t.csv")
+    assert str(caught.value) == (
+        "--target names column(s) not in t.csv: ''; the columns are 'a', 'b'"
+    )
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [("categorical", "continuous"), ("drop", "categorical"), ("drop", "continuous")],
