@@ -401,6 +401,11 @@ def merge_flags(
     flag is blamed on the flag rather than on the file the rest came from.
     """
     flagged = set()
+    # a step budget given beside the file's (or a resumed run's) epochs
+    # replaces them: epochs override steps, so the flag would go unheard
+    train = overrides.get("train", {})
+    if train.get("steps") is not None and train.get("epochs") is None:
+        values.setdefault("train", {})["epochs"] = None
     for section, items in overrides.items():
         for key, value in items.items():
             if value is not None:
