@@ -228,28 +228,33 @@ def _infer_kind(
     distinct = pc.count_distinct(values.cast(arrow_type), mode="only_valid").as_py()
 
     # flags come first
-    is_fractional = pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
-    if name == config.target and name not in config.categorical and is_fractional:
+    # --categorical cannot help a decimal target: decimals are never classes
+    is_float = pa.types.is_floating(arrow_type)
+    if name == config.target and name not in config.categorical and is_float:
         raise CorrganError(
             f"--target {name} in {where} holds continuous numbers; a target "
             f"must be a class column (add --categorical {name} to treat each "
             "value as a class)"
         )
     if name in config.categorical or name == config.target:
+        # a target can be neither numeric nor dropped
+        is_target = name == config.target
+        numeric = "choose another --target" if is_target else "leave it numeric"
         if pa.types.is_decimal(arrow_type):
             raise CorrganError(
                 f"column {name!r} in {where} holds decimals and cannot be "
-                f"categorical; cast it to text or integers, or leave it numeric"
+                f"categorical; cast it to text or integers, or {numeric}"
             )
-        if pa.types.is_floating(arrow_type) and pc.any(pc.is_nan(values)).as_py():
+        if is_float and pc.any(pc.is_nan(values)).as_py():
             raise CorrganError(
                 f"column {name!r} in {where} holds NaN and cannot be categorical; "
-                "write missing values as nulls, or leave the column numeric"
+                f"write missing values as nulls, or {numeric}"
             )
         if _is_temporal(arrow_type):
+            fix = "leave it as datetime or remove it with --drop"
             raise CorrganError(
                 f"column {name!r} in {where} holds dates or times and cannot be "
-                "categorical; leave it as datetime or remove it with --drop"
+                f"categorical; {'choose another --target' if is_target else fix}"
             )
         check_category_count(name, arrow_type, distinct, config, where, command)
         if name == config.target and distinct > non_null / 2:

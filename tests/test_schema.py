@@ -196,6 +196,30 @@ def test_continuous_flag_on_strings_is_an_error():
         infer_schema(table, DataConfig(continuous=["s"]), "t")
 
 
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (
+            pa.array(np.arange(ROWS), pa.timestamp("s")),
+            "'t' in t holds dates or times and cannot be categorical; choose "
+            "another --target",
+        ),
+        # --categorical, which the float message offers, cannot take decimals
+        (
+            pa.array([1, 2] * (ROWS // 2), pa.decimal128(5, 2)),
+            "'t' in t holds decimals and cannot be categorical; cast it to text "
+            "or integers, or choose another --target",
+        ),
+    ],
+)
+def test_a_target_that_cannot_be_a_class_is_not_told_to_be_dropped(column, message):
+    # the fixes used to be --drop and --categorical, refused for such a target
+    table = pa.table({"t": column, "x": np.ones(ROWS)})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(target="t"), "t")
+    assert str(caught.value) == f"column {message}"
+
+
 def test_categorical_flag_on_timestamps_is_an_error():
     stamps = pa.array(np.arange(ROWS), pa.timestamp("s"))
     with pytest.raises(CorrganError, match="'t' .* cannot be categorical"):
