@@ -498,15 +498,30 @@ def run_training(
             outcome.report = write_run_report(run_dir, train, test, config)
         else:
             logger.warning(
-                "no held-out rows (--test-fraction %s), so no report.json: score "
-                "the model with corrgan sample and corrgan report on rows it did "
-                "not see",
-                config.data.test_fraction,
+                "no held-out rows (%s), so no report.json: score the model with "
+                "corrgan sample and corrgan report on rows it did not see",
+                _why_none_held_out(config, train.num_rows),
             )
     accelerator.wait_for_everyone()
     if config.train.log_with:
         accelerator.end_training()
     return outcome
+
+
+def _why_none_held_out(config: RunConfig, rows: int) -> str:
+    """Why a run's split holds out no rows, for the warning that it has no
+    report."""
+    fraction, target = config.data.test_fraction, config.data.target
+    if fraction == 0:
+        return f"--test-fraction {fraction}"
+    if target is None or round(fraction * rows) == 0:
+        return f"--test-fraction {fraction:g} of {rows} rows rounds to none"
+    # every class keeps a row for training, and a share below one rounds down
+    return (
+        f"--test-fraction {fraction:g}, stratified on --target {target}: no "
+        "class has rows to spare beyond the one it keeps for training; choose a "
+        "--target whose classes have several rows each"
+    )
 
 
 def _flat_config(config: RunConfig) -> dict:

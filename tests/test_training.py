@@ -514,6 +514,34 @@ def test_a_report_on_a_few_held_out_rows_says_what_it_lacks(tmp_path, caplog):
     assert "raise --test-fraction" in warned[0]
 
 
+@pytest.mark.parametrize(
+    ("fraction", "target", "why"),
+    [
+        (0.2, "id", "--test-fraction 0.2, stratified on --target id: no class has"),
+        (0.01, None, "--test-fraction 0.01 of 30 rows rounds to none"),
+    ],
+)
+def test_a_run_with_a_fraction_but_no_held_out_rows_says_why(
+    tmp_path, caplog, fraction, target, why
+):
+    # a target of one row per class held out nothing, and the warning blamed
+    # a --test-fraction that was not zero
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=30), "y": rng.normal(size=30)})
+    frame["id"] = [f"c{i}" for i in range(30)]
+    frame.to_parquet(tmp_path / "t.parquet")
+    config = _config(steps=1)
+    config.data.data = str(tmp_path / "t.parquet")
+    config.data.target = target
+    config.data.test_fraction = fraction
+    with caplog.at_level("WARNING", logger="corrgan"):
+        outcome = run_training(config, tmp_path / "run", resume=False)
+    assert not (outcome.run_dir / "report.json").exists()
+    warned = [r.getMessage() for r in caplog.records if "no held-out" in r.getMessage()]
+    assert len(warned) == 1
+    assert warned[0].startswith(f"no held-out rows ({why}")
+
+
 def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
     from corrgan.errors import CorrganError
 
