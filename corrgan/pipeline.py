@@ -411,8 +411,10 @@ def run_training(
         check_output_folder(out, fix="pick another --out for the run directory")
         if not holds_a_run(out):
             check_new_run_folder(out, own=own_files)
-    # the built-in table comes with its class column as the target
-    if config.data.data is None and config.data.target is None:
+    # the built-in table comes with its class column as the target, unless
+    # the flags leave that column out or make it a number
+    kept_class = DEFAULT_TARGET not in (*config.data.drop, *config.data.continuous)
+    if config.data.data is None and config.data.target is None and kept_class:
         config.data.target = DEFAULT_TARGET
     if resume and holds_a_run(out):
         check_resumable(config, out)

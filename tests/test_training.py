@@ -542,6 +542,30 @@ def test_a_run_with_a_fraction_but_no_held_out_rows_says_why(
     assert warned[0].startswith(f"no held-out rows ({why}")
 
 
+def test_the_built_in_table_trains_without_its_class_as_the_target(tmp_path):
+    from corrgan.errors import CorrganError
+
+    # --drop cultivar was refused as "--target cultivar is also given to
+    # --drop", a --target the user never gave
+    config = _config(steps=1)
+    config.data.drop = ["cultivar"]
+    outcome = run_training(config, tmp_path / "run", resume=False)
+    saved = json.loads((outcome.run_dir / "config.json").read_text())
+    assert saved["data"]["target"] is None
+    columns = pd.read_parquet(outcome.run_dir / "train.parquet").columns
+    assert "cultivar" not in columns
+
+    # the class names are text: --continuous is refused for that, not as a target
+    config = _config(steps=1)
+    config.data.continuous = ["cultivar"]
+    with pytest.raises(CorrganError) as caught:
+        run_training(config, tmp_path / "numbers", resume=False)
+    assert str(caught.value) == (
+        "column 'cultivar' in wine holds string values, not numbers, so it "
+        "cannot be continuous; remove --continuous cultivar"
+    )
+
+
 def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
     from corrgan.errors import CorrganError
 
