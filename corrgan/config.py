@@ -232,6 +232,9 @@ class TrainConfig:
         _check(self, "probe_rows", self.probe_rows >= 2, ">= 2")
         if self.threads is not None:
             _check(self, "threads", self.threads >= 1, ">= 1")
+        if self.log_with is not None:
+            known = self.log_with in {"tensorboard", "wandb", "mlflow"}
+            _check(self, "log_with", known, "tensorboard, wandb or mlflow")
         ok = self.mixed_precision in {"no", "bf16"}
         _check(
             self,
@@ -398,6 +401,11 @@ def merge_flags(
     flag is blamed on the flag rather than on the file the rest came from.
     """
     flagged = set()
+    # a step budget given beside the file's (or a resumed run's) epochs
+    # replaces them: epochs override steps, so the flag would go unheard
+    train = overrides.get("train", {})
+    if train.get("steps") is not None and train.get("epochs") is None:
+        values.setdefault("train", {})["epochs"] = None
     for section, items in overrides.items():
         for key, value in items.items():
             if value is not None:

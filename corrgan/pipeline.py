@@ -27,9 +27,10 @@ from corrgan.io import (
     write_table,
 )
 from corrgan.model_store import TRANSFORM_FILE, save_model
-from corrgan.schema import infer_schema, value_type
+from corrgan.sampling import usable_cores
+from corrgan.schema import check_category_count, infer_schema, value_type
 from corrgan.training import Trainer, TrainResult, make_accelerator
-from corrgan.transform import TableTransform, read_transform
+from corrgan.transform import CategoricalColumn, TableTransform, read_transform
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,17 @@ def check_rows(num_rows: int, where: str) -> None:
         )
 
 
+def check_training_rows(train: pa.Table, test: pa.Table, fraction: float, where: str):
+    """Fail if the held-out rows leave fewer than ``MIN_ROWS`` to train on."""
+    if train.num_rows < MIN_ROWS:
+        raise CorrganError(
+            f"the training split of {where} has {train.num_rows} row(s) after "
+            f"{test.num_rows} are held out (--test-fraction {fraction:g}); corrgan "
+            f"needs at least {MIN_ROWS} rows to learn from: lower --test-fraction "
+            "(0 trains on every row)"
+        )
+
+
 def check_training_values(train: pa.Table, test: pa.Table, where: str) -> None:
     """Fail if a column has no values in the training split.
 
@@ -92,6 +104,26 @@ def _count_values(values: pa.ChunkedArray) -> int:
     if pa.types.is_floating(plain):
         present -= pc.sum(pc.is_nan(values.cast(plain))).as_py() or 0
     return present
+
+
+def check_category_counts(
+    transform: TableTransform, config: RunConfig, where: str
+) -> None:
+    """Fail if a categorical column has more values in the training split
+    than the limit allows.
+
+    The kinds are inferred from a sample of ``fit_sample_rows`` rows, which
+    can hold far fewer of a column's values than the whole table: a long
+    tail of rare text values, or an integer column that looks like a handful
+    of classes in a small sample.
+    """
+    for column, field in zip(transform.columns, transform.output_schema, strict=True):
+        if isinstance(column, CategoricalColumn):
+            distinct = len(column.categories)
+            kind = value_type(field.type)
+            check_category_count(
+                column.name, kind, distinct, config.data, where, "train"
+            )
 
 
 def check_varies(transform: TableTransform, where: str) -> None:
@@ -252,11 +284,12 @@ def _prepare_data(
     schema = infer_schema(sample, data, where)
     table = source.read(schema.names)
     train, test = split_rows(table, data.test_fraction, data.target, config.train.seed)
-    check_rows(train.num_rows, f"the training split of {where}")
+    check_training_rows(train, test, data.test_fraction, where)
     check_training_values(train, test, where)
     transform = TableTransform.fit(
         train, schema, data.fit_sample_rows, config.train.seed
     )
+    check_category_counts(transform, config, f"the training split of {where}")
     check_varies(transform, where)
     return train, test, transform
 
@@ -330,6 +363,22 @@ def check_budget_covers_checkpoint(
         )
 
 
+def check_threads(threads: int | None) -> None:
+    """Refuse more training threads than the cores this process may run on.
+
+    Threads beyond the cores only wait for each other at the barrier after
+    every operator, and a count in the tens of thousands makes OpenMP fail to
+    create them, which kills the process halfway through the run.
+    """
+    cores = usable_cores()
+    if threads is not None and threads > cores:
+        raise CorrganError(
+            f"threads (--threads) is {threads}, but this process may run on "
+            f"{cores} core(s); give --threads {cores} or fewer (threads beyond "
+            "the cores only wait for each other)"
+        )
+
+
 def _same_file(first: str | None, second: str | None) -> bool:
     if first is None or second is None:
         return False
@@ -362,11 +411,14 @@ def run_training(
         check_output_folder(out, fix="pick another --out for the run directory")
         if not holds_a_run(out):
             check_new_run_folder(out, own=own_files)
-    # the built-in table comes with its class column as the target
-    if config.data.data is None and config.data.target is None:
+    # the built-in table comes with its class column as the target, unless
+    # the flags leave that column out or make it a number
+    kept_class = DEFAULT_TARGET not in (*config.data.drop, *config.data.continuous)
+    if config.data.data is None and config.data.target is None and kept_class:
         config.data.target = DEFAULT_TARGET
     if resume and holds_a_run(out):
         check_resumable(config, out)
+    check_threads(config.train.threads)
     run_dir = out
 
     # one process picks the run directory; the others follow it
@@ -430,21 +482,48 @@ def run_training(
     if accelerator.is_main_process:
         save_model(run_dir, trainer.ema, transform, config.model, config.data.target)
         logger.info("trained %d steps in %.1f s", result.steps_done, result.seconds)
+        if 0 < test.num_rows < MIN_ROWS:
+            # a correlation of one row is undefined: those lines of the
+            # summary would be missing without a word
+            logger.warning(
+                "the report scores only %d held-out row(s) (--test-fraction %g): "
+                "its correlations need at least 2 rows and any score of fewer "
+                "than %d means little; raise --test-fraction for a report to "
+                "rely on",
+                test.num_rows,
+                config.data.test_fraction,
+                MIN_ROWS,
+            )
         if test.num_rows:
             from corrgan.final_report import write_run_report
 
             outcome.report = write_run_report(run_dir, train, test, config)
         else:
             logger.warning(
-                "no held-out rows (--test-fraction %s), so no report.json: score "
-                "the model with corrgan sample and corrgan report on rows it did "
-                "not see",
-                config.data.test_fraction,
+                "no held-out rows (%s), so no report.json: score the model with "
+                "corrgan sample and corrgan report on rows it did not see",
+                _why_none_held_out(config, train.num_rows),
             )
     accelerator.wait_for_everyone()
     if config.train.log_with:
         accelerator.end_training()
     return outcome
+
+
+def _why_none_held_out(config: RunConfig, rows: int) -> str:
+    """Why a run's split holds out no rows, for the warning that it has no
+    report."""
+    fraction, target = config.data.test_fraction, config.data.target
+    if fraction == 0:
+        return f"--test-fraction {fraction}"
+    if target is None or round(fraction * rows) == 0:
+        return f"--test-fraction {fraction:g} of {rows} rows rounds to none"
+    # every class keeps a row for training, and a share below one rounds down
+    return (
+        f"--test-fraction {fraction:g}, stratified on --target {target}: no "
+        "class has rows to spare beyond the one it keeps for training; choose a "
+        "--target whose classes have several rows each"
+    )
 
 
 def _flat_config(config: RunConfig) -> dict:

@@ -101,7 +101,10 @@ def unknown_columns(
     split on commas; where a column holding one was split that way, ``fix``
     says how to name it instead.
     """
-    quoted = any("," in name for name in [*unknown, *names])
+    # also an empty name, or one with spaces at an end, which is otherwise lost
+    quoted = any(
+        "," in name or name != name.strip() or not name for name in [*unknown, *names]
+    )
     shown = (lambda name: repr(name)) if quoted else str
     message = (
         f"{flag} names column(s) not in {where}: {', '.join(map(shown, unknown))}; "
@@ -122,7 +125,7 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
         ("--categorical", config.categorical),
         ("--continuous", config.continuous),
         ("--drop", config.drop),
-        ("--target", [config.target] if config.target else []),
+        ("--target", [] if config.target is None else [config.target]),
     ):
         unknown = [name for name in requested if name not in names]
         if unknown:
@@ -135,20 +138,25 @@ def check_overrides(names: list[str], config: DataConfig, where: str) -> None:
                 "name a column that holds one in a --config file "
                 f'([data] {section} = ["a, b"])',
             )
-    for first, second in (("categorical", "continuous"), ("drop", "categorical")):
+    pairs = (
+        ("categorical", "continuous"),
+        ("drop", "categorical"),
+        ("drop", "continuous"),
+    )
+    for first, second in pairs:
         both = set(getattr(config, first)) & set(getattr(config, second))
         if both:
             raise CorrganError(
                 f"column(s) {', '.join(sorted(both))} given to both --{first} and "
                 f"--{second}; name each column once"
             )
-    if config.target and config.target in config.drop:
+    if config.target is not None and config.target in config.drop:
         raise CorrganError(
             f"--target {config.target} is also given to --drop; a dropped column "
             f"cannot be the target: take {config.target} out of --drop or choose "
             "another --target"
         )
-    if config.target and config.target in config.continuous:
+    if config.target is not None and config.target in config.continuous:
         raise CorrganError(
             f"--target {config.target} must be categorical, but it is given to "
             "--continuous"
@@ -220,30 +228,35 @@ def _infer_kind(
     distinct = pc.count_distinct(values.cast(arrow_type), mode="only_valid").as_py()
 
     # flags come first
-    is_fractional = pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
-    if name == config.target and name not in config.categorical and is_fractional:
+    # --categorical cannot help a decimal target: decimals are never classes
+    is_float = pa.types.is_floating(arrow_type)
+    if name == config.target and name not in config.categorical and is_float:
         raise CorrganError(
             f"--target {name} in {where} holds continuous numbers; a target "
             f"must be a class column (add --categorical {name} to treat each "
             "value as a class)"
         )
     if name in config.categorical or name == config.target:
+        # a target can be neither numeric nor dropped
+        is_target = name == config.target
+        numeric = "choose another --target" if is_target else "leave it numeric"
         if pa.types.is_decimal(arrow_type):
             raise CorrganError(
                 f"column {name!r} in {where} holds decimals and cannot be "
-                f"categorical; cast it to text or integers, or leave it numeric"
+                f"categorical; cast it to text or integers, or {numeric}"
             )
-        if pa.types.is_floating(arrow_type) and pc.any(pc.is_nan(values)).as_py():
+        if is_float and pc.any(pc.is_nan(values)).as_py():
             raise CorrganError(
                 f"column {name!r} in {where} holds NaN and cannot be categorical; "
-                "write missing values as nulls, or leave the column numeric"
+                f"write missing values as nulls, or {numeric}"
             )
         if _is_temporal(arrow_type):
+            fix = "leave it as datetime or remove it with --drop"
             raise CorrganError(
                 f"column {name!r} in {where} holds dates or times and cannot be "
-                "categorical; leave it as datetime or remove it with --drop"
+                f"categorical; {'choose another --target' if is_target else fix}"
             )
-        _check_category_count(name, arrow_type, distinct, config, where, command)
+        check_category_count(name, arrow_type, distinct, config, where, command)
         if name == config.target and distinct > non_null / 2:
             logger.warning(
                 "--target %s has %d classes in %d rows of %s: within-class "
@@ -281,10 +294,11 @@ def _infer_kind(
                 name,
             )
             return None
-        _check_category_count(name, arrow_type, distinct, config, where, command)
+        check_category_count(name, arrow_type, distinct, config, where, command)
         return "categorical"
     if pa.types.is_integer(arrow_type):
         if distinct <= config.integer_categorical_max:
+            check_category_count(name, arrow_type, distinct, config, where, command)
             return "categorical"
         return "integer"
     return "continuous"
@@ -332,7 +346,7 @@ def _warn_numbers_as_text(
     return True
 
 
-def _check_category_count(
+def check_category_count(
     name: str,
     arrow_type: pa.DataType,
     distinct: int,
@@ -340,13 +354,19 @@ def _check_category_count(
     where: str,
     command: str,
 ) -> None:
+    """Fail if a categorical column has more than ``max_categories`` values."""
     if distinct <= config.max_categories:
         return
-    # only numbers can be continuous, and only train has the limit as a flag
+    # only numbers can be continuous, and only train has the limit as a flag;
+    # the target can be neither dropped nor continuous
     fixes = [f"remove it with --drop {name}"]
+    if name == config.target:
+        fixes = ["choose another --target"]
     if command == "train":
-        if _is_number(arrow_type):
-            fixes.insert(0, f"treat it as a number with --continuous {name}")
+        if _is_number(arrow_type) and name != config.target:
+            # both flags on one column are refused
+            instead = " instead of --categorical" if name in config.categorical else ""
+            fixes.insert(0, f"treat it as a number with --continuous {name}{instead}")
         fixes.append("raise --max-categories")
     fix = fixes[-1] if len(fixes) == 1 else f"{', '.join(fixes[:-1])} or {fixes[-1]}"
     raise CorrganError(

@@ -111,6 +111,24 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
     if case == "one row":
         (root / "one.csv").write_text("a,b\n1.5,x\n")
         return ["--data", "one.csv"], ("one.csv has 1 row(s)", "at least 10 rows")
+    if case == "too few training rows":
+        # ten rows are enough, but not after a fifth of them is held out
+        lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers(10)))
+        (root / "ten.csv").write_text("x,k\n" + lines)
+        return ["--data", "ten.csv"], (
+            "the training split of ten.csv has 8 row(s) after 2 are held out "
+            "(--test-fraction 0.2)",
+            "at least 10 rows",
+            "lower --test-fraction (0 trains on every row)",
+        )
+    if case == "every row held out":
+        lines = "".join(f"{v},{i % 3}\n" for i, v in enumerate(numbers(10)))
+        (root / "ten.csv").write_text("x,k\n" + lines)
+        return ["--data", "ten.csv", "--test-fraction", "0.99"], (
+            "the training split of ten.csv has 0 row(s) after 10 are held out "
+            "(--test-fraction 0.99)",
+            "lower --test-fraction",
+        )
     if case == "unknown config key":
         pq.write_table(pa.table({"a": numbers()}), root / "ok.parquet")
         (root / "bad.toml").write_text("[data]\nmax_categoriez = 3\n")
@@ -151,6 +169,31 @@ def write_bad_input(case: str, root: Path) -> tuple[list[str], tuple[str, ...]]:
             "the held-out split (1 of them)",
             "--drop rare",
         )
+    if case == "categories beyond the sample":
+        # the kinds come from a sample of 5 rows, which shows 5 codes; the
+        # training split has 24, and the limit held only on the sample
+        codes = "".join(f"{v},code{i}\n" for i, v in enumerate(numbers()))
+        (root / "codes.csv").write_text("x,code\n" + codes)
+        (root / "small.toml").write_text("[data]\nfit_sample_rows = 5\n")
+        flags = ["--data", "codes.csv", "--config", "small.toml"]
+        return [*flags, "--max-categories", "10"], (
+            "column 'code' in the training split of codes.csv has 24 distinct "
+            "values, more than the categorical limit of 10",
+            "--drop code or raise --max-categories",
+        )
+    if case == "empty target":
+        pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
+        return ["--data", "ok.parquet", "--target", ""], (
+            "--target names column(s) not in ok.parquet: ''",
+        )
+    if case == "threads beyond the cores":
+        # tens of thousands of OpenMP threads crashed the run halfway through
+        pq.write_table(pa.table({"a": numbers(), "b": numbers()}), root / "ok.parquet")
+        return ["--data", "ok.parquet", "--threads", "100000"], (
+            "threads (--threads) is 100000",
+            "core(s)",
+            "or fewer",
+        )
     raise ValueError(case)
 
 
@@ -167,11 +210,16 @@ BAD_INPUTS = [
     "unknown override",
     "comma in a column name",
     "one row",
+    "too few training rows",
+    "every row held out",
     "unknown config key",
     "config not toml",
     "binary named csv",
     "constant columns",
     "values only held out",
+    "threads beyond the cores",
+    "categories beyond the sample",
+    "empty target",
 ]
 
 

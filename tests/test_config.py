@@ -19,7 +19,7 @@ import typer.main
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corrgan.cli import app
+from corrgan.cli import _resumed_config, app
 from corrgan.config import (
     FLAGS,
     SECTIONS,
@@ -336,6 +336,34 @@ def test_a_key_outside_any_section_says_where_it_belongs(tmp_path, text, message
     path, error = toml_error(tmp_path, text)
     assert error == f"{path}: {message}"
     assert "unknown section" not in error
+
+
+def test_an_unknown_tracker_in_a_file_is_the_file_s_error(tmp_path):
+    # it was found only when the accelerator was made, and blamed on the flag
+    path, error = toml_error(tmp_path, "[train]\nlog_with = 'none'\n")
+    assert error == (
+        f"{path}: [train] log_with (--log-with) must be tensorboard, wandb or "
+        "mlflow, got 'none'"
+    )
+
+
+def test_a_steps_flag_replaces_the_epochs_of_a_file_or_a_resumed_run(tmp_path):
+    # epochs override steps, so the file's epochs silently beat --steps
+    path = tmp_path / "run.toml"
+    path.write_text("[train]\nepochs = 1.0\n")
+    config = load_config(path, {"train": {"steps": 20}})
+    assert (config.train.steps, config.train.epochs) == (20, None)
+    # --epochs still overrides a file's steps, and a file alone keeps its epochs
+    path.write_text("[train]\nsteps = 20\n")
+    assert load_config(path, {"train": {"epochs": 2.0}}).train.epochs == 2.0
+    path.write_text("[train]\nepochs = 1.0\n")
+    assert load_config(path, NO_FLAGS).train.epochs == 1.0
+
+    # a run started with --epochs, resumed with --steps
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps(RunConfig(train=TrainConfig(epochs=1.0)).to_dict()))
+    resumed = _resumed_config(saved, None, {"train": {"steps": 20}})
+    assert (resumed.train.steps, resumed.train.epochs) == (20, None)
 
 
 def test_a_range_error_names_the_file_only_when_the_file_gave_the_value(tmp_path):

@@ -167,10 +167,26 @@ def test_unknown_target_is_an_error():
         infer_schema(table, DataConfig(target="label"), "t.csv")
 
 
-def test_a_column_given_to_two_flags_is_an_error():
-    table = pa.table({"a": np.arange(ROWS) * 1.0})
-    config = DataConfig(categorical=["a"], continuous=["a"])
-    with pytest.raises(CorrganError, match="both --categorical and --continuous"):
+def test_an_empty_target_is_an_unknown_column():
+    # --target '' was taken for no target here, and crashed in the split
+    table = pa.table({"a": np.arange(ROWS) * 1.0, "b": np.arange(ROWS) * 2.0})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(target=""), "t.csv")
+    assert str(caught.value) == (
+        "--target names column(s) not in t.csv: ''; the columns are 'a', 'b'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("categorical", "continuous"), ("drop", "categorical"), ("drop", "continuous")],
+)
+def test_a_column_given_to_two_flags_is_an_error(first, second):
+    # --drop with --continuous used to drop the column without a word
+    table = pa.table({"a": np.arange(ROWS) * 1.0, "b": np.arange(ROWS) * 2.0})
+    config = DataConfig(**{first: ["a"], second: ["a"]})
+    message = f"column\\(s\\) a given to both --{first} and --{second}; name each"
+    with pytest.raises(CorrganError, match=message):
         infer_schema(table, config, "t")
 
 
@@ -178,6 +194,30 @@ def test_continuous_flag_on_strings_is_an_error():
     table = pa.table({"s": repeated(["x", "y"])})
     with pytest.raises(CorrganError, match="'s' .* cannot be continuous"):
         infer_schema(table, DataConfig(continuous=["s"]), "t")
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (
+            pa.array(np.arange(ROWS), pa.timestamp("s")),
+            "'t' in t holds dates or times and cannot be categorical; choose "
+            "another --target",
+        ),
+        # --categorical, which the float message offers, cannot take decimals
+        (
+            pa.array([1, 2] * (ROWS // 2), pa.decimal128(5, 2)),
+            "'t' in t holds decimals and cannot be categorical; cast it to text "
+            "or integers, or choose another --target",
+        ),
+    ],
+)
+def test_a_target_that_cannot_be_a_class_is_not_told_to_be_dropped(column, message):
+    # the fixes used to be --drop and --categorical, refused for such a target
+    table = pa.table({"t": column, "x": np.ones(ROWS)})
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, DataConfig(target="t"), "t")
+    assert str(caught.value) == f"column {message}"
 
 
 def test_categorical_flag_on_timestamps_is_an_error():
@@ -234,10 +274,36 @@ def test_too_many_text_categories_suggests_drop_or_a_higher_limit():
 
 def test_too_many_numeric_categories_also_suggests_continuous():
     table = pa.table({"code": repeated(list(range(12)))})
-    with pytest.raises(CorrganError, match="--continuous code"):
+    # inferred categorical: --continuous alone is the fix
+    inferred = DataConfig(max_categories=5, integer_categorical_max=12)
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, inferred, "t")
+    assert "treat it as a number with --continuous code, remove" in str(caught.value)
+    # named by --categorical: the fix replaces that flag, since both are refused
+    with pytest.raises(CorrganError) as caught:
         infer_schema(table, DataConfig(max_categories=5, categorical=["code"]), "t")
+    assert "with --continuous code instead of --categorical, remove" in str(
+        caught.value
+    )
     config = DataConfig(max_categories=5, continuous=["code"])
     assert infer_schema(table, config, "t").columns[0].kind == "integer"
+
+
+@pytest.mark.parametrize(
+    ("command", "fix"),
+    [
+        ("train", "choose another --target or raise --max-categories"),
+        ("report", "choose another --target"),
+    ],
+)
+def test_a_target_of_too_many_classes_is_not_told_to_be_dropped(command, fix):
+    # --drop and --continuous are both refused for the target
+    table = pa.table({"code": repeated(list(range(12))), "x": np.ones(ROWS)})
+    config = DataConfig(max_categories=5, target="code")
+    with pytest.raises(CorrganError) as caught:
+        infer_schema(table, config, "t", command=command)
+    message = str(caught.value)
+    assert message.endswith(f"the categorical limit of 5; {fix}")
 
 
 def test_report_messages_offer_only_the_flags_report_has():
