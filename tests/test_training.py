@@ -599,3 +599,16 @@ def test_epochs_below_one_batch_say_what_is_trained(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="corrgan"):
         run_training(_config(epochs=1.0), tmp_path / "again", resume=False)
     assert not [r for r in caplog.records if "--epochs" in r.getMessage()]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU's warning")
+def test_mixed_precision_on_a_cpu_says_it_is_meant_for_gpus(tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="corrgan"):
+        make_accelerator("no", None, tmp_path)
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="corrgan"):
+        accelerator = make_accelerator("bf16", None, tmp_path)
+    assert accelerator.mixed_precision == "bf16"
+    (record,) = caplog.records
+    assert "bf16 on a CPU" in record.getMessage()
+    assert "meant for GPUs" in record.getMessage()
