@@ -269,9 +269,11 @@ def _infer_kind(
         return "categorical"
     if name in config.continuous:
         if not _is_number(arrow_type):
+            # text, whether Arrow calls it string or large_string
+            held = "text" if _is_text(arrow_type) else f"{arrow_type} values"
             raise CorrganError(
-                f"column {name!r} in {where} holds {arrow_type} values, not "
-                f"numbers, so it cannot be continuous; remove --continuous {name}"
+                f"column {name!r} in {where} holds {held}, not numbers, so it "
+                f"cannot be continuous; remove --continuous {name}"
             )
         return "integer" if pa.types.is_integer(arrow_type) else "continuous"
 

@@ -561,7 +561,7 @@ def test_the_built_in_table_trains_without_its_class_as_the_target(tmp_path):
     with pytest.raises(CorrganError) as caught:
         run_training(config, tmp_path / "numbers", resume=False)
     assert str(caught.value) == (
-        "column 'cultivar' in wine holds string values, not numbers, so it "
+        "column 'cultivar' in wine holds text, not numbers, so it "
         "cannot be continuous; remove --continuous cultivar"
     )
 
