@@ -23,8 +23,9 @@ from corrgan.errors import CorrganError
 
 EXIT_USER_ERROR = 2
 # the signals that stop a command cleanly; it exits with 128 + the signal's
-# number, as a shell reports a process the signal ended (SIGTERM: 143)
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+# number, as a shell reports a process the signal ended (SIGTERM: 143).
+# SIGHUP comes when the terminal closes
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP)
 
 app = typer.Typer(
     name="corrgan",
@@ -51,14 +52,15 @@ def _raise_terminated(signum, frame) -> None:
 
 
 def _user_errors(command):
-    """Print a CorrganError as one line and exit 2; SIGTERM or SIGUSR1 cleans
-    up and exits 143 or 138.
+    """Print a CorrganError as one line and exit 2; SIGTERM, SIGUSR1 or SIGHUP
+    cleans up and exits 143, 138 or 129.
 
     ``timeout``, ``docker stop`` and SLURM's time limit send SIGTERM: raised as
     an exception, it unwinds through the writers, which remove their temporary
     files. The training loop installs its own handler (checkpoint and exit 75)
     while it runs; before and after the loop, in data preparation and the
-    final report, the signals stop the command as they stop the others.
+    final report, the signals stop the command as they stop the others. A
+    signal the caller ignores (``nohup`` ignores SIGHUP) stays ignored.
     """
 
     @functools.wraps(command)
@@ -66,7 +68,8 @@ def _user_errors(command):
         previous = {}
         try:
             for signum in STOP_SIGNALS:
-                previous[signum] = signal.signal(signum, _raise_terminated)
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, _raise_terminated)
         except ValueError:  # not the main thread: leave signals alone
             pass
         try:

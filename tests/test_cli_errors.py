@@ -742,7 +742,7 @@ def test_help_shows_the_dataclass_defaults(run_cli):
     assert "TOML file with [data], [model], [train]." in text
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGUSR1])
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP])
 def test_a_stop_signal_outside_the_training_loop_removes_partial_outputs(
     tmp_path, stop
 ):
@@ -767,3 +767,20 @@ def test_where_shows_the_form_of_its_value(run_cli):
     # not typer's <list[str]>: each --where takes one COLUMN=VALUE
     text = " ".join(help_text(run_cli, "sample").split())
     assert "--where <column=value> COLUMN=VALUE: fix a categorical column" in text
+
+
+def test_a_signal_the_caller_ignores_stays_ignored(tmp_path):
+    # nohup ignores SIGHUP: a closed terminal must not stop the command then
+    @_user_errors
+    def write_through_a_hangup() -> None:
+        with atomic_path(tmp_path / "out.json") as path:
+            os.kill(os.getpid(), signal.SIGHUP)
+            path.write_text("{}")
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        write_through_a_hangup()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert (tmp_path / "out.json").read_text() == "{}"
