@@ -390,8 +390,11 @@ def _wide_time_stamps(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
     2262 and begin in 1677: a column holding 9999-12-31 23:59:59.000000 (a
     common "no end" marker) stays text. Microseconds hold any year.
     """
-    present = pc.drop_null(values)
-    # most text is no time stamp, which one value shows
+    # most text is no time stamp, which one value shows; look for it in the
+    # first rows rather than copying the whole column without its nulls
+    present = pc.drop_null(values.slice(0, 1000))
+    if not len(present):
+        present = pc.drop_null(values)
     if not len(present) or not _TIME_STAMP.match(present[0].as_py()):
         return None
     for unit in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
