@@ -262,10 +262,12 @@ def _run_config(config: Any, overrides: dict[str, dict[str, Any]]) -> RunConfig:
     """The run's settings from fit's ``config=`` and its keyword settings."""
     if config is None or isinstance(config, (str, os.PathLike)):
         return load_config(config, overrides)
+    section = next(
+        (name for name, cls in SECTIONS.items() if cls is type(config)), None
+    )
     if isinstance(config, RunConfig):
         values = config.to_dict()
-    elif type(config) in SECTIONS.values():
-        section = next(name for name, cls in SECTIONS.items() if cls is type(config))
+    elif section is not None:
         values = {section: dataclasses.asdict(config)}
     else:
         raise CorrganError(

@@ -309,7 +309,7 @@ def _resumed_config(path: Path, config: Path | None, overrides: dict):
     """The run's saved settings, then the --config file's values, then flags."""
     import json
 
-    from corrgan.config import RunConfig, merge_flags
+    from corrgan.config import RunConfig
 
     try:
         values = json.loads(path.read_text())
@@ -322,11 +322,8 @@ def _resumed_config(path: Path, config: Path | None, overrides: dict):
             "cannot be resumed; restore that file, or start a new run with "
             "another --out"
         )
-    if config is not None:
-        saved = RunConfig.from_dict(values, where=str(path))
-        return load_config(config, overrides, base=saved)
-    flagged = merge_flags(values, overrides)
-    return RunConfig.from_dict(values, where=str(path), flagged=flagged)
+    saved = RunConfig.from_dict(values, where=str(path))
+    return load_config(config, overrides, base=saved)
 
 
 @app.command()
