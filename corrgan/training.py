@@ -78,7 +78,7 @@ def make_accelerator(mixed_precision: str, log_with: str | None, project_dir: Pa
     )
     if mixed_precision != "no" and accelerator.device.type == "cpu":
         # CPU autocast exists, but this model's small operators only pay
-        # for the casts (about 20 against 14 ms a crop step, measured here)
+        # for the casts
         logger.warning(
             "--mixed-precision %s on a CPU runs through torch's CPU autocast, "
             "which was slower than --mixed-precision no for corrgan on the CPUs "
